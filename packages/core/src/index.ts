@@ -1,0 +1,72 @@
+export type { ArchiveLimits, BundleFiles } from './archive.js';
+export { BUNDLE_FILES, readBundleArchive, writeBundleArchive } from './archive.js';
+export type { Bundle, LoadBundleOptions } from './bundle.js';
+export { loadBundle } from './bundle.js';
+export type { EncodedInput, FeatureEncoder } from './encode.js';
+export { createEncoder } from './encode.js';
+export type { CairnErrorCode, CairnErrorOptions, Issue, IssueRule } from './errors.js';
+export {
+  CairnError,
+  formatPath,
+  invalidArgument,
+  invalidBundle,
+  invalidInput,
+  invalidManifest,
+  invalidModel,
+  isCairnError,
+  issue,
+  limitExceeded,
+  modelMismatch,
+  normalizeError,
+  unsupported,
+} from './errors.js';
+export { sha256Hex } from './hash.js';
+export type {
+  Category,
+  Coding,
+  Feature,
+  InputsSpec,
+  Manifest,
+  ManifestInput,
+  Metric,
+  OutputSpec,
+  RiskBand,
+} from './manifest.js';
+export {
+  canonicalJson,
+  MANIFEST_SCHEMA_VERSION,
+  manifestJsonSchema,
+  manifestSchema,
+  parseManifest,
+} from './manifest.js';
+export type { ResolvedInput, ResolvedModelIO, ResolvedOutput } from './model-check.js';
+export { resolveModelIO } from './model-check.js';
+export type { AttributeValue, OnnxModel, OnnxNode, OnnxTensor, ValueInfo, ValueType } from './onnx/model.js';
+export {
+  createModelProto,
+  decodeModel,
+  decodeTensor,
+  encodeModel,
+  formatValueType,
+  operatorCounts,
+} from './onnx/model.js';
+export type { ZipMapRewrite } from './onnx/rewrite.js';
+export { classLabelsOf, stripZipMap } from './onnx/rewrite.js';
+export { TensorDataType } from './onnx/schema.js';
+export type { BatchItem, BatchOptions, BatchScores, Prediction, Predictor, PredictorOptions } from './predictor.js';
+export { createPredictor } from './predictor.js';
+export type { ReferenceData } from './reference.js';
+export { formatReferenceCsv, parseReferenceCsv } from './reference.js';
+export type { InferenceSession, OrtRuntime, Tensor } from './runtime.js';
+export type { SignatureAlgorithm, SignatureInfo, SigningKey, TrustedKey } from './signing.js';
+export { keyId, SIGNATURE_TYPE, signManifest, verifyManifestSignature } from './signing.js';
+export type {
+  FeatureRecord,
+  FeatureValue,
+  UnitConverter,
+  ValidateOptions,
+  ValidationResult,
+  Validator,
+  ValueWithUnit,
+} from './validate.js';
+export { createValidator } from './validate.js';

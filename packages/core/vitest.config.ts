@@ -1,0 +1,11 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  resolve: { conditions: ['@cairn/source'] },
+  ssr: { resolve: { conditions: ['@cairn/source'] } },
+  test: {
+    name: '@cairn/core',
+    include: ['src/**/*.test.ts'],
+    testTimeout: 30_000,
+  },
+});
