@@ -20,6 +20,7 @@ export {
   normalizeError,
   unsupported,
 } from './errors.js';
+export * from './explain/index.js';
 export { sha256Hex } from './hash.js';
 export type {
   Category,

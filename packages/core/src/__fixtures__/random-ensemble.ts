@@ -1,0 +1,54 @@
+import { buildModel, type TreeNodeSpec, treeEnsembleClassifierNode } from '../onnx/build.js';
+
+/** Small deterministic PRNG (mulberry32) so fixtures are reproducible. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A full random binary tree of the given depth over `features` standard-normal features. */
+export function randomTree(random: () => number, depth: number, features: number): TreeNodeSpec[] {
+  const nodes: TreeNodeSpec[] = [];
+  const build = (d: number, cover: number): number => {
+    const id = nodes.length;
+    if (d === depth) {
+      nodes.push({ leaf: (random() - 0.5) * 0.4, cover });
+      return id;
+    }
+    nodes.push({ leaf: 0 }); // placeholder, replaced below
+    const share = 0.2 + random() * 0.6;
+    const yes = build(d + 1, Math.max(1, Math.round(cover * share)));
+    const no = build(d + 1, Math.max(1, cover - Math.round(cover * share)));
+    nodes[id] = {
+      feature: Math.floor(random() * features),
+      threshold: (random() - 0.5) * 2,
+      yes,
+      no,
+      missingGoesYes: random() < 0.5,
+      cover,
+    };
+    return id;
+  };
+  build(0, 1000);
+  return nodes;
+}
+
+/** ONNX bytes of a random binary tree ensemble with one float input `input` of [N, features]. */
+export function randomEnsembleModel(options: { trees: number; depth: number; features: number; seed?: number }): Uint8Array {
+  const random = rng(options.seed ?? 42);
+  const trees = Array.from({ length: options.trees }, () => randomTree(random, options.depth, options.features));
+  return buildModel({
+    inputs: [{ name: 'input', dtype: 'float32', shape: ['N', options.features] }],
+    outputs: [
+      { name: 'label', dtype: 'int64', shape: ['N'] },
+      { name: 'probabilities', dtype: 'float32', shape: ['N', 2] },
+    ],
+    nodes: [treeEnsembleClassifierNode({ trees, input: 'input', outputs: ['label', 'probabilities'], baseValue: -0.1 })],
+  });
+}

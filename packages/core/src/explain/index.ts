@@ -1,0 +1,2 @@
+// Explanations (SHAP): see README.md of @cairn/core.
+export {};

@@ -1,0 +1,38 @@
+import {
+  type Bundle,
+  type BundleFiles,
+  createPredictor as createCorePredictor,
+  type LoadBundleOptions,
+  loadBundle as loadCoreBundle,
+  type Predictor,
+  type PredictorOptions,
+} from '@cairn/core';
+import * as ort from 'onnxruntime-node';
+import { readBundleFiles } from './files.js';
+
+export * from '@cairn/core';
+export { readBundleFiles, writeBundleFiles } from './files.js';
+export { readPrivateKey, readTrustedKeys, signatureAlgorithmFor } from './keys.js';
+
+/** onnxruntime-node, as the runtime Cairn's core expects. */
+export const nodeRuntime: PredictorOptions['runtime'] = ort;
+
+/**
+ * Loads a bundle from a folder or `.cairn` archive path (or from files already in memory).
+ *
+ * @example
+ * ```ts
+ * const bundle = await loadBundle('bundles/heart');
+ * const predictor = await createPredictor(bundle);
+ * const p = await predictor.predict({ age: 63, sex: 'male', ... });
+ * ```
+ */
+export async function loadBundle(source: string | BundleFiles, options?: LoadBundleOptions): Promise<Bundle> {
+  const files = typeof source === 'string' ? await readBundleFiles(source) : source;
+  return loadCoreBundle(files, options);
+}
+
+/** Creates a predictor on onnxruntime-node (other options as in @cairn/core). */
+export function createPredictor(bundle: Bundle, options: Partial<PredictorOptions> = {}): Promise<Predictor> {
+  return createCorePredictor(bundle, { ...options, runtime: options.runtime ?? nodeRuntime });
+}
