@@ -138,7 +138,7 @@ const manifestShape = z.strictObject({
   id: identifier,
   name: z.string().min(1).max(200),
   version: semver,
-  task: z.enum(['binary-classification']),
+  task: z.enum(['binary-classification']).default('binary-classification'),
   description: z.string().default(''),
   intendedUse: z.string().min(1).describe('Who should use the model, for whom, and for what decision'),
   limitations: z.array(z.string().min(1)).min(1).describe('Known limitations and out-of-scope uses'),

@@ -7,15 +7,17 @@ import {
   type Predictor,
   type PredictorOptions,
 } from '@cairn/core';
-import * as ort from 'onnxruntime-node';
 import { readBundleFiles } from './files.js';
+import { nodeRuntime } from './runtime.js';
 
 export * from '@cairn/core';
 export { readBundleFiles, writeBundleFiles } from './files.js';
 export { readPrivateKey, readTrustedKeys, signatureAlgorithmFor } from './keys.js';
 
-/** onnxruntime-node, as the runtime Cairn's core expects. */
-export const nodeRuntime: PredictorOptions['runtime'] = ort;
+export { nodeRuntime } from './runtime.js';
+export type { CliIO } from './cli/io.js';
+export { registerCommands, runCli } from './cli/main.js';
+export { VERSION } from './version.js';
 
 /**
  * Loads a bundle from a folder or `.cairn` archive path (or from files already in memory).

@@ -5,6 +5,7 @@ import { onnxDescriptor, ortTypeByDataType, TensorDataType } from './schema.js';
 const root = protobuf.Root.fromJSON(onnxDescriptor as unknown as protobuf.INamespace);
 const ModelProto = root.lookupType('onnx.ModelProto');
 const TensorProto = root.lookupType('onnx.TensorProto');
+const ValueInfoProto = root.lookupType('onnx.ValueInfoProto');
 
 // biome-ignore lint/suspicious/noExplicitAny: protobufjs messages are dynamically shaped.
 type Message = any;
@@ -287,6 +288,11 @@ export function createModelProto(spec: Message): Message {
   const err = ModelProto.verify(spec);
   if (err) throw invalidModel(`Cannot build ONNX model: ${err}`);
   return ModelProto.fromObject(spec);
+}
+
+/** Builds a ValueInfoProto message (for graph edits) from a plain object. */
+export function createValueInfoProto(spec: Message): Message {
+  return ValueInfoProto.fromObject(spec);
 }
 
 /** Decodes a standalone serialized TensorProto (e.g. the ONNX test-data `.pb` files). */

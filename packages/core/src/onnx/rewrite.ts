@@ -1,5 +1,5 @@
 import type { OnnxModel } from './model.js';
-import { refreshModel } from './model.js';
+import { createValueInfoProto, refreshModel } from './model.js';
 
 /** A ZipMap output that was replaced by the probability tensor feeding it. */
 export interface ZipMapRewrite {
@@ -39,15 +39,19 @@ export function stripZipMap(model: OnnxModel): { model: OnnxModel; rewrites: Zip
     const proto = graph.node.find((n: { opType?: string; output?: string[] }) => n.opType === 'ZipMap' && n.output?.[0] === output);
     removed.add(proto);
     const outIndex = graph.output.findIndex((o: { name?: string }) => o.name === output);
-    graph.output.splice(outIndex, 1, {
-      name: tensor,
-      type: {
-        tensorType: {
-          elemType: 1,
-          shape: { dim: [{ dimParam: 'N' }, { dimValue: labels.length }] },
+    graph.output.splice(
+      outIndex,
+      1,
+      createValueInfoProto({
+        name: tensor,
+        type: {
+          tensorType: {
+            elemType: 1,
+            shape: { dim: [{ dimParam: 'N' }, { dimValue: labels.length }] },
+          },
         },
-      },
-    });
+      }),
+    );
   }
   graph.node = graph.node.filter((n: unknown) => !removed.has(n));
   return { model: refreshModel(model), rewrites };
