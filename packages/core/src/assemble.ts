@@ -74,7 +74,9 @@ function inferOutput(bytes: Uint8Array): ManifestInput['output'] {
   const tensor =
     rewrite?.tensor ??
     model.outputs.find(
-      (o) => o.type.kind === 'tensor' && (o.type.dtype === 'float32' || o.type.dtype === 'float64') && (o.type.shape?.length ?? 2) === 2,
+      (o) =>
+        o.type.kind === 'unknown' ||
+        (o.type.kind === 'tensor' && (o.type.dtype === 'float32' || o.type.dtype === 'float64') && (o.type.shape?.length ?? 2) === 2),
     )?.name;
   if (!tensor) throw modelMismatch([issue(['output'], 'mismatch', 'the model has no probability output: give "output" explicitly')]);
   const labels = rewrite?.classLabels ?? classLabelsOf(model, tensor);

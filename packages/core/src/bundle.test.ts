@@ -127,7 +127,7 @@ describe('bundle signatures', () => {
   const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const other = generateKeyPairSync('ed25519');
 
-  async function signed(): Promise<BundleFiles & { manifest: object }> {
+  async function signed(): Promise<Omit<BundleFiles, 'manifest'> & { manifest: object; signature: string }> {
     const files = await heartBundleFiles();
     const loaded = await loadBundle(files);
     const signature = await signManifest(loaded.manifest, pair.privateKey, { alg: 'ES256' });

@@ -11,12 +11,11 @@ import { readBundleFiles } from './files.js';
 import { nodeRuntime } from './runtime.js';
 
 export * from '@cairn/core';
-export { readBundleFiles, writeBundleFiles } from './files.js';
-export { readPrivateKey, readTrustedKeys, signatureAlgorithmFor } from './keys.js';
-
-export { nodeRuntime } from './runtime.js';
 export type { CliIO } from './cli/io.js';
 export { registerCommands, runCli } from './cli/main.js';
+export { readBundleFiles, writeBundleFiles } from './files.js';
+export { readPrivateKey, readTrustedKeys, signatureAlgorithmFor } from './keys.js';
+export { nodeRuntime } from './runtime.js';
 export { VERSION } from './version.js';
 
 /**

@@ -6,7 +6,7 @@ import { randomEnsembleModel } from './random-ensemble.js';
 export async function heartBundleFiles(
   overrides: Partial<ManifestInput> = {},
   model = randomEnsembleModel({ trees: 5, depth: 3, features: 4 }),
-): Promise<BundleFiles & { manifest: ManifestInput }> {
+): Promise<Omit<BundleFiles, 'manifest'> & { manifest: ManifestInput }> {
   const manifest = heartManifest({ ...overrides, model: { file: 'model.onnx', sha256: await sha256Hex(model) } });
   return { manifest, model };
 }

@@ -15,7 +15,9 @@ export type ValueType =
   | { kind: 'tensor'; elemType: number; dtype: string; shape: ReadonlyArray<number | string | null> | null }
   | { kind: 'sequence'; elem: ValueType }
   | { kind: 'map'; keyType: number; keyDtype: string; value: ValueType }
-  | { kind: 'other' };
+  | { kind: 'other' }
+  /** The graph does not say (allowed for outputs; checked by a probe inference). */
+  | { kind: 'unknown' };
 
 /** A graph input or output. */
 export interface ValueInfo {
@@ -71,7 +73,7 @@ export function toNumber(value: unknown): number {
 }
 
 function valueType(type: Message): ValueType {
-  if (!type) return { kind: 'other' };
+  if (!type) return { kind: 'unknown' };
   if (type.tensorType) {
     const elemType = type.tensorType.elemType ?? 0;
     const dims = type.tensorType.shape?.dim as Message[] | undefined;

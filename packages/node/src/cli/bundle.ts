@@ -6,15 +6,15 @@ import {
   CairnError,
   createPredictor,
   issue,
-  loadBundle,
   type LoadBundleOptions,
+  loadBundle,
   parseManifest,
   referenceFromCsv,
   signManifest,
 } from '@cairn/core';
-import { nodeRuntime } from '../runtime.js';
 import { readBundleFiles, writeBundleFiles } from '../files.js';
 import { readPrivateKey } from '../keys.js';
+import { nodeRuntime } from '../runtime.js';
 import { VERSION } from '../version.js';
 import type { CliIO } from './io.js';
 
@@ -22,7 +22,10 @@ async function readInput(io: CliIO, path: string, what: string): Promise<Buffer>
   try {
     return await readFile(resolve(io.cwd, path));
   } catch (cause) {
-    throw new CairnError('not_found', `${what}: cannot read ${path}`, { cause, issues: [issue([what], 'required', `cannot read ${path}`)] });
+    throw new CairnError('not_found', `${what}: cannot read ${path}`, {
+      cause,
+      issues: [issue([what], 'required', `cannot read ${path}`)],
+    });
   }
 }
 
@@ -79,13 +82,16 @@ export async function verifyBundleCommand(io: CliIO, options: { bundle: string; 
     throw new CairnError('invalid_argument', 'verify needs at least one --trusted-key (or CAIRN_TRUSTED_KEYS)');
   }
   const bundle = await loadBundle(await readBundleFiles(resolve(io.cwd, options.bundle)), options.load);
-  io.stdout.write(`Verified ${options.bundle}: signed with ${bundle.signature?.alg} by ${bundle.signature?.keyName ?? bundle.signature?.kid}.\n`);
+  io.stdout.write(
+    `Verified ${options.bundle}: signed with ${bundle.signature?.alg} by ${bundle.signature?.keyName ?? bundle.signature?.kid}.\n`,
+  );
 }
 
 /** `cairn bundle pack` */
 export async function packBundleCommand(io: CliIO, options: { bundle: string; out: string; force?: boolean }): Promise<void> {
   const src = resolve(io.cwd, options.bundle);
-  if (!(await stat(src).catch(() => undefined))?.isDirectory()) throw new CairnError('invalid_argument', `${options.bundle} is not a bundle folder`);
+  if (!(await stat(src).catch(() => undefined))?.isDirectory())
+    throw new CairnError('invalid_argument', `${options.bundle} is not a bundle folder`);
   if (!options.out.endsWith('.cairn')) throw new CairnError('invalid_argument', '--out must end in .cairn');
   const files = await readBundleFiles(src);
   parseManifest(new TextDecoder().decode(files.manifest as Uint8Array));

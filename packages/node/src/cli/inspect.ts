@@ -1,11 +1,20 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { type Bundle, decodeModel, formatValueType, loadBundle, type OnnxModel, operatorCounts, stripZipMap } from '@cairn/core';
+import {
+  type Bundle,
+  decodeModel,
+  formatValueType,
+  loadBundle,
+  type OnnxModel,
+  operatorCounts,
+  stripZipMap,
+  type ZipMapRewrite,
+} from '@cairn/core';
 import { readBundleFiles } from '../files.js';
 import { type CliIO, table } from './io.js';
 
-function describeModel(model: OnnxModel) {
-  const { rewrites } = stripZipMap(model);
+function describeModel(model: OnnxModel, known?: readonly ZipMapRewrite[]) {
+  const rewrites = known ?? stripZipMap(model).rewrites;
   return {
     producer: `${model.producerName} ${model.producerVersion}`.trim(),
     irVersion: model.irVersion,
@@ -14,9 +23,17 @@ function describeModel(model: OnnxModel) {
     outputs: model.outputs.map((o) => ({
       name: o.name,
       type: formatValueType(o.type),
-      ...(rewrites.find((r) => r.output === o.name) ? { readAs: `${rewrites.find((r) => r.output === o.name)?.tensor} (ZipMap removed on load)` } : {}),
+      ...rewriteNote(rewrites, o.name),
     })),
     operators: Object.fromEntries([...operatorCounts(model)].sort()),
+  };
+}
+
+function rewriteNote(rewrites: readonly ZipMapRewrite[], name: string): { readAs?: string } {
+  const r = rewrites.find((x) => x.output === name || x.tensor === name);
+  if (!r) return {};
+  return {
+    readAs: r.output === name ? `${r.tensor} (ZipMap removed on load)` : `replaces ZipMap output ${r.output} (ZipMap removed on load)`,
   };
 }
 
@@ -32,7 +49,12 @@ function describeBundle(bundle: Bundle) {
     threshold: m.threshold,
     riskBands: m.riskBands,
     metrics: m.metrics,
-    output: { ...m.output, tensor: bundle.io.output.tensor, positiveIndex: bundle.io.output.positiveIndex, classLabels: bundle.io.output.classLabels },
+    output: {
+      ...m.output,
+      tensor: bundle.io.output.tensor,
+      positiveIndex: bundle.io.output.positiveIndex,
+      classLabels: bundle.io.output.classLabels,
+    },
     features: m.features.map((f) => ({
       name: f.name,
       label: f.label,
@@ -50,7 +72,11 @@ function describeBundle(bundle: Bundle) {
 }
 
 /** `cairn inspect <bundle|model.onnx>` */
-export async function inspectCommand(io: CliIO, target: string, options: { json?: boolean; trustedKeys: Parameters<typeof loadBundle>[1] }): Promise<void> {
+export async function inspectCommand(
+  io: CliIO,
+  target: string,
+  options: { json?: boolean; trustedKeys: Parameters<typeof loadBundle>[1] },
+): Promise<void> {
   const path = resolve(io.cwd, target);
   const info = await stat(path).catch(() => undefined);
   const isOnnx = info?.isFile() && path.endsWith('.onnx');
@@ -64,7 +90,7 @@ export async function inspectCommand(io: CliIO, target: string, options: { json?
     return;
   }
   const bundle = await loadBundle(await readBundleFiles(path), options.trustedKeys);
-  const model = describeModel(bundle.model);
+  const model = describeModel(bundle.model, bundle.rewrites);
   const summary = describeBundle(bundle);
   if (options.json) {
     io.stdout.write(`${JSON.stringify({ bundle: summary, model }, null, 2)}\n`);
@@ -74,10 +100,16 @@ export async function inspectCommand(io: CliIO, target: string, options: { json?
   out.write(`${summary.name} (${summary.id} ${summary.version}) — ${summary.task}\n`);
   out.write(`Intended use: ${summary.intendedUse}\n`);
   out.write(`Limitations:\n${summary.limitations.map((l) => `  - ${l}`).join('\n')}\n`);
-  out.write(`Threshold: ${summary.threshold}; bands: ${summary.riskBands.map((b) => `${b.label}${b.below ? ` <${b.below}` : ''}`).join(', ')}\n`);
-  out.write(`Output: ${summary.output.tensor}[:, ${summary.output.positiveIndex}]${summary.output.classLabels ? ` (classes ${summary.output.classLabels.join(', ')})` : ''}\n`);
+  out.write(
+    `Threshold: ${summary.threshold}; bands: ${summary.riskBands.map((b) => `${b.label}${b.below ? ` <${b.below}` : ''}`).join(', ')}\n`,
+  );
+  out.write(
+    `Output: ${summary.output.tensor}[:, ${summary.output.positiveIndex}]${summary.output.classLabels ? ` (classes ${summary.output.classLabels.join(', ')})` : ''}\n`,
+  );
   if (summary.metrics.length > 0) {
-    out.write(`Metrics:\n${summary.metrics.map((m) => `  ${m.name}: ${m.value.toFixed(3)}${m.ci ? ` (95% CI ${m.ci[0].toFixed(3)}–${m.ci[1].toFixed(3)})` : ''}${m.dataset ? ` on ${m.dataset}` : ''}`).join('\n')}\n`);
+    out.write(
+      `Metrics:\n${summary.metrics.map((m) => `  ${m.name}: ${m.value.toFixed(3)}${m.ci ? ` (95% CI ${m.ci[0].toFixed(3)}–${m.ci[1].toFixed(3)})` : ''}${m.dataset ? ` on ${m.dataset}` : ''}`).join('\n')}\n`,
+    );
   }
   out.write(`Signature: ${summary.signature ? `verified (${summary.signature.alg}, kid ${summary.signature.kid})` : 'not verified'}\n`);
   out.write(`Model SHA-256: ${summary.modelSha256}\n\nFeatures:\n`);
@@ -98,7 +130,9 @@ export async function inspectCommand(io: CliIO, target: string, options: { json?
 
 function printModel(io: CliIO, model: ReturnType<typeof describeModel>): void {
   const out = io.stdout;
-  out.write(`ONNX model: ${model.producer || 'unknown producer'}, IR ${model.irVersion}, opsets ${model.opsets.map((o) => `${o.domain} ${o.version}`).join(', ')}\n`);
+  out.write(
+    `ONNX model: ${model.producer || 'unknown producer'}, IR ${model.irVersion}, opsets ${model.opsets.map((o) => `${o.domain} ${o.version}`).join(', ')}\n`,
+  );
   out.write(`Inputs:\n${table(model.inputs.map((i) => ['  ', i.name, i.type]))}\n`);
   out.write(`Outputs:\n${table(model.outputs.map((o) => ['  ', o.name, o.type, o.readAs ? `→ ${o.readAs}` : '']))}\n`);
   out.write(`Operators:\n${table(Object.entries(model.operators).map(([k, v]) => ['  ', k, String(v)]))}\n`);

@@ -33,8 +33,9 @@ export function printError(io: CliIO, error: unknown): void {
 /** Right-pads cells into aligned columns. */
 export function table(rows: ReadonlyArray<ReadonlyArray<string>>): string {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => {
-    widths[i] = Math.max(widths[i] ?? 0, cell.length);
-  });
+  for (const row of rows)
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
 }

@@ -1,5 +1,5 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { LoadBundleOptions } from '@cairn/core';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readTrustedKeys } from '../keys.js';
 import { VERSION } from '../version.js';
 import { createBundleCommand, packBundleCommand, signBundleCommand, verifyBundleCommand } from './bundle.js';
@@ -18,7 +18,10 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 async function loadOptions(io: CliIO, keys: string[] | undefined): Promise<LoadBundleOptions> {
-  const fromEnv = (io.env.CAIRN_TRUSTED_KEYS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const fromEnv = (io.env.CAIRN_TRUSTED_KEYS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const paths = [...(keys ?? []), ...fromEnv];
   if (paths.length === 0) return {};
   const { resolve } = await import('node:path');
@@ -74,7 +77,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .command('create')
     .description('wrap an ONNX model trained elsewhere (scikit-learn, XGBoost, LightGBM) into a checked bundle')
     .requiredOption('--onnx <file>', 'the ONNX model')
-    .requiredOption('--features <file>', 'features.json: id, name, version, intendedUse, limitations, features, and optionally inputs/output')
+    .requiredOption(
+      '--features <file>',
+      'features.json: id, name, version, intendedUse, limitations, features, and optionally inputs/output',
+    )
     .option('--reference <csv>', 'background rows for explanations and drift (extra columns are ignored)')
     .addOption(new Option('--reference-rows <n>', 'most reference rows kept (sampled)').argParser(positiveInt).default(1000))
     .requiredOption('--out <path>', 'bundle folder, or a file ending in .cairn')

@@ -1,7 +1,16 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { type BatchItem, CairnError, createPredictor, formatPath, issue, loadBundle, type LoadBundleOptions, type Predictor } from '@cairn/core';
+import {
+  type BatchItem,
+  CairnError,
+  createPredictor,
+  formatPath,
+  issue,
+  type LoadBundleOptions,
+  loadBundle,
+  type Predictor,
+} from '@cairn/core';
 import { SingleBar } from 'cli-progress';
 import Papa from 'papaparse';
 import { readBundleFiles } from '../files.js';
@@ -110,7 +119,11 @@ async function predictCsv(io: CliIO, predictor: Predictor, path: string, size: n
   const out = temp ? createWriteStream(temp) : io.stdout;
   const showProgress = options.progress ?? (Boolean(io.stderr.isTTY) && size > 1_000_000);
   const bar = showProgress
-    ? new SingleBar({ stream: io.stderr as NodeJS.WriteStream, format: 'predict [{bar}] {percentage}% | {rows} rows | {eta_formatted} left', hideCursor: true })
+    ? new SingleBar({
+        stream: io.stderr as NodeJS.WriteStream,
+        format: 'predict [{bar}] {percentage}% | {rows} rows | {eta_formatted} left',
+        hideCursor: true,
+      })
     : undefined;
   let bytesRead = 0;
   let rows = 0;
@@ -185,7 +198,11 @@ async function predictCsv(io: CliIO, predictor: Predictor, path: string, size: n
                 new CairnError('invalid_input', `--input: the CSV header does not match the model's features`, {
                   issues: [
                     ...missing.map((f) => issue(['header', f], 'required', `missing column '${f}'`)),
-                    ...(options.ignoreUnknown ? [] : unknown.map((f) => issue(['header', f], 'unknown_field', `'${f}' is not a feature (use --ignore-unknown to drop it)`))),
+                    ...(options.ignoreUnknown
+                      ? []
+                      : unknown.map((f) =>
+                          issue(['header', f], 'unknown_field', `'${f}' is not a feature (use --ignore-unknown to drop it)`),
+                        )),
                   ],
                 }),
               );
@@ -202,19 +219,19 @@ async function predictCsv(io: CliIO, predictor: Predictor, path: string, size: n
             const full = batch;
             batch = [];
             parser.pause();
-            busy = busy.then(() => flush(full)).then(
-              () => parser.resume(),
-              (error) => {
-                parser.abort();
-                reject(error);
-              },
-            );
+            busy = busy
+              .then(() => flush(full))
+              .then(
+                () => parser.resume(),
+                (error) => {
+                  parser.abort();
+                  reject(error);
+                },
+              );
           }
         },
         complete() {
-          busy
-            .then(() => flush(batch))
-            .then(() => resolvePromise(), reject);
+          busy.then(() => flush(batch)).then(() => resolvePromise(), reject);
         },
         error(error) {
           reject(new CairnError('invalid_input', `--input: cannot parse ${options.input}: ${error.message}`, { cause: error }));
