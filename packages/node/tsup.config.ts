@@ -6,6 +6,7 @@ export default defineConfig({
   dts: { entry: 'src/index.ts' },
   sourcemap: true,
   clean: true,
+  tsconfig: 'tsconfig.build.json',
   target: 'node20',
   platform: 'node',
 });
