@@ -88,3 +88,13 @@ describe('parseManifest', () => {
     expect(schema.required).toEqual(expect.arrayContaining(['schemaVersion', 'id', 'intendedUse', 'features']));
   });
 });
+
+describe('published JSON Schema', () => {
+  it('is up to date with the zod schema (regenerate with npm run schema)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const published = JSON.parse(readFileSync(join(import.meta.dirname, '../schema/cairn.schema.json'), 'utf8'));
+    const { title: _title, ...rest } = published;
+    expect(rest).toEqual(manifestJsonSchema());
+  });
+});
