@@ -1,0 +1,108 @@
+import type { Random } from '../random.js';
+
+/**
+ * Bin edges per feature. Bin 0 holds missing values; value bins are 1..k, where bin b holds
+ * x ≤ edges[b - 1] (and > edges[b - 2]); the last bin is open above. Edges are float32 values
+ * and inputs are compared as float32, so a split `bin ≤ b` is exactly the ONNX rule
+ * `x ≤ edges[b - 1]` (BRANCH_LEQ) on the model's float input.
+ */
+export interface BinCuts {
+  readonly edges: readonly Float32Array[];
+}
+
+/** A uint8 bin matrix in column-major order (feature j's rows at j·rows … (j+1)·rows − 1). */
+export interface BinnedMatrix {
+  readonly rows: number;
+  readonly features: number;
+  readonly bins: Uint8Array;
+  readonly cuts: BinCuts;
+}
+
+const f32 = Math.fround;
+
+/**
+ * Chooses bin edges from (a seeded sample of) the rows: every distinct value gets a bin when there
+ * are few, otherwise edges sit at quantiles.
+ */
+export function computeCuts(columns: readonly ArrayLike<number>[], maxBins: number, random: Random, sampleRows = 200_000): BinCuts {
+  const valueBins = Math.min(Math.max(Math.floor(maxBins), 2), 256) - 1;
+  const n = columns[0]?.length ?? 0;
+  let sample: Uint32Array | undefined;
+  if (n > sampleRows) {
+    sample = new Uint32Array(sampleRows);
+    for (let i = 0; i < sampleRows; i++) sample[i] = random.int(n);
+  }
+  const edges = columns.map((col) => {
+    const m = sample ? sample.length : n;
+    const values = new Float32Array(m);
+    let k = 0;
+    for (let i = 0; i < m; i++) {
+      const v = col[sample ? (sample[i] as number) : i] as number;
+      if (!Number.isNaN(v)) values[k++] = v;
+    }
+    const sorted = values.subarray(0, k).sort();
+    const distinct: number[] = [];
+    const counts: number[] = [];
+    for (let i = 0; i < sorted.length; i++) {
+      const v = sorted[i] as number;
+      if (distinct.length > 0 && distinct[distinct.length - 1] === v) counts[counts.length - 1] = (counts[counts.length - 1] as number) + 1;
+      else {
+        distinct.push(v);
+        counts.push(1);
+      }
+    }
+    if (distinct.length <= 1) return new Float32Array(0);
+    const cut: number[] = [];
+    if (distinct.length <= valueBins) {
+      for (let i = 0; i + 1 < distinct.length; i++) cut.push(midpoint(distinct[i] as number, distinct[i + 1] as number));
+    } else {
+      // Walk the distinct values, closing a bin once it holds its share of the rows.
+      const share = sorted.length / valueBins;
+      let acc = 0;
+      let target = share;
+      for (let i = 0; i + 1 < distinct.length && cut.length < valueBins - 1; i++) {
+        acc += counts[i] as number;
+        if (acc >= target) {
+          cut.push(midpoint(distinct[i] as number, distinct[i + 1] as number));
+          target = acc + share;
+        }
+      }
+    }
+    return Float32Array.from(cut);
+  });
+  return { edges };
+}
+
+/** A float32 edge between two adjacent float32 values a < b, with a ≤ edge < b. */
+function midpoint(a: number, b: number): number {
+  const m = f32((a + b) / 2);
+  return m >= b ? a : m;
+}
+
+/** Bin index of one value (0 for missing). */
+export function binOf(edges: Float32Array, value: number): number {
+  if (Number.isNaN(value)) return 0;
+  const x = f32(value);
+  let lo = 0;
+  let hi = edges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (x <= (edges[mid] as number)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo + 1;
+}
+
+/** Bins columns with the given cuts into a column-major uint8 matrix. */
+export function applyCuts(columns: readonly ArrayLike<number>[], cuts: BinCuts): BinnedMatrix {
+  const n = columns[0]?.length ?? 0;
+  const features = columns.length;
+  const bins = new Uint8Array(n * features);
+  for (let j = 0; j < features; j++) {
+    const col = columns[j] as ArrayLike<number>;
+    const edges = cuts.edges[j] as Float32Array;
+    const offset = j * n;
+    for (let i = 0; i < n; i++) bins[offset + i] = binOf(edges, col[i] as number);
+  }
+  return { rows: n, features, bins, cuts };
+}
