@@ -1,2 +1,27 @@
-// Filled in by its issue; see README.md.
-export {};
+export type { FeatureContribution, PredictionExplanation } from './explanation.js';
+export { topContributions } from './explanation.js';
+export type {
+  ExtractionResult,
+  ExtractOptions,
+  FeatureProvenance,
+  MissingFeature,
+  MissingReason,
+  ValueProvenance,
+} from './extract.js';
+export { extractFeatures, resolveMapping } from './extract.js';
+export type {
+  ConditionMapping,
+  FeatureMapping,
+  FeatureMappingSpec,
+  MappedCode,
+  MappingInput,
+  MedicationMapping,
+  ObservationMapping,
+} from './mapping.js';
+export { mappingSchema, parseMapping } from './mapping.js';
+export type { ConditionHit, IndexOptions, MedicationHit, ObservationHit, ResourceIndex } from './resource-index.js';
+export { indexResources } from './resource-index.js';
+export type { CodeSystemAlias } from './systems.js';
+export { CODE_SYSTEMS } from './systems.js';
+export type { ConvertUnitOptions, UcumConverterOptions, UnitConversionResult } from './ucum.js';
+export { convertUnit, createUcumConverter, isUcumCode, MOLAR_MASS_BY_LOINC } from './ucum.js';
