@@ -1,6 +1,5 @@
-import { invalidArgument } from '@cairn/core';
+import { buildModel, invalidArgument, treeEnsembleClassifierNode } from '@cairn/core';
 import { createYielder } from '../cancel.js';
-import { buildModel, treeEnsembleClassifierNode } from '../export/onnx-builder.js';
 import { createRandom } from '../random.js';
 import { applyCuts, type BinnedMatrix, computeCuts } from './binning.js';
 import {

@@ -1,7 +1,6 @@
-import { CairnError, invalidArgument, issue } from '@cairn/core';
+import { buildModel, CairnError, type InitializerSpec, invalidArgument, issue, type NodeSpec } from '@cairn/core';
 import { createYielder } from '../cancel.js';
 import type { DataColumn } from '../data/dataset.js';
-import { buildModel, type InitializerSpec, type NodeSpec } from '../export/onnx-builder.js';
 import { choleskySolve } from './linalg.js';
 import {
   type BinaryClassifier,
