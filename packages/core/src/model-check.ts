@@ -165,10 +165,19 @@ export function resolveModelIO(manifest: Manifest, model: OnnxModel, rewrites: r
     classLabels ??= classLabelsOf(model, tensor);
     if (out.positiveClass !== undefined && classLabels) {
       const idx = classLabels.findIndex((l) => String(l) === String(out.positiveClass));
-      if (idx < 0) issues.push(issue(['output', 'positiveClass'], 'mismatch', `'${out.positiveClass}' is not a class of the model (classes: ${classLabels.join(', ')})`));
+      if (idx < 0)
+        issues.push(
+          issue(
+            ['output', 'positiveClass'],
+            'mismatch',
+            `'${out.positiveClass}' is not a class of the model (classes: ${classLabels.join(', ')})`,
+          ),
+        );
       else positiveIndex = idx;
     } else if (out.positiveClass !== undefined) {
-      issues.push(issue(['output', 'positiveClass'], 'mismatch', `the class labels of '${out.name}' are unknown: give positiveIndex instead`));
+      issues.push(
+        issue(['output', 'positiveClass'], 'mismatch', `the class labels of '${out.name}' are unknown: give positiveIndex instead`),
+      );
     }
   } else {
     issues.push(issue(outPath, 'mismatch', `output '${out.name}' is ${formatValueType(go.type)}, not a tensor`));

@@ -20,7 +20,7 @@ describe('decodeModel', () => {
     const lc = model.nodes.find((n) => n.opType === 'LinearClassifier');
     expect(lc?.attributes.get('classlabels_ints')).toEqual([0, 1, 2]);
     expect(lc?.attributes.get('post_transform')).toBe('SOFTMAX');
-    expect((lc?.attributes.get('coefficients') as number[]).length).toBe(6);
+    expect(lc?.attributes.get('coefficients')).toHaveLength(6);
     expect(operatorCounts(model).get('ai.onnx.ml:ZipMap')).toBe(1);
   });
 

@@ -40,7 +40,11 @@ function fmt(n: number, digits = 0): string {
 async function main() {
   const { bundle } = await assembleBundle(spec, model);
   const predictor = await createPredictor(bundle);
-  const raw = await ort.InferenceSession.create(bundle.modelBytes, { graphOptimizationLevel: 'all', logSeverityLevel: 3, executionMode: 'sequential' });
+  const raw = await ort.InferenceSession.create(bundle.modelBytes, {
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+    executionMode: 'sequential',
+  });
 
   const random = rng(7);
   const data = new Float32Array(ROWS * FEATURES);
@@ -70,8 +74,12 @@ async function main() {
   const rawRate = ROWS / (best(batchTimes.raw) / 1000);
 
   // Single patient: validate + encode + infer + band, from a plain JSON-like record.
-  const records = Array.from({ length: 256 }, () => Object.fromEntries(spec.features.map((f) => [f.name, Math.round((random() - 0.5) * 400) / 100])));
-  const rawTensors = records.map((r) => new ort.Tensor('float32', Float32Array.from(spec.features.map((f) => r[f.name] as number)), [1, FEATURES]));
+  const records = Array.from({ length: 256 }, () =>
+    Object.fromEntries(spec.features.map((f) => [f.name, Math.round((random() - 0.5) * 400) / 100])),
+  );
+  const rawTensors = records.map(
+    (r) => new ort.Tensor('float32', Float32Array.from(spec.features.map((f) => r[f.name] as number)), [1, FEATURES]),
+  );
   for (let i = 0; i < 2000; i++) {
     await predictor.predict(records[i % records.length]);
     await raw.run({ input: rawTensors[i % rawTensors.length] as ort.Tensor }, ['probabilities']);
@@ -88,7 +96,7 @@ async function main() {
   }
   cairnLat.sort();
   rawLat.sort();
-  let t = performance.now();
+  const t = performance.now();
   for (let i = 0; i < SINGLE; i++) predictor.validate(records[i % records.length]);
   const validateUs = ((performance.now() - t) / SINGLE) * 1000;
 

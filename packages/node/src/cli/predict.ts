@@ -147,7 +147,9 @@ async function predictCsv(io: CliIO, predictor: Predictor, path: string, size: n
       { chunkSize: options.chunkSize },
     );
     const byIndex = new Map<number, BatchItem>();
-    toScore.forEach((r, k) => byIndex.set(r.index, items[k] as BatchItem));
+    toScore.forEach((r, k) => {
+      byIndex.set(r.index, items[k] as BatchItem);
+    });
     const lines = batch.map((r) => {
       const item = byIndex.get(r.index);
       const base = hasId ? [r.id ?? ''] : [];
