@@ -9,6 +9,10 @@ export type {
   ValueProvenance,
 } from './extract.js';
 export { extractFeatures, resolveMapping } from './extract.js';
+export type { FhirKitSourceOptions } from './fhir-kit-source.js';
+export { createFhirKitSource } from './fhir-kit-source.js';
+export type { FhirErrorReason } from './http-errors.js';
+export { FhirRequestError, isFhirRequestError } from './http-errors.js';
 export type {
   ConditionMapping,
   FeatureMapping,
@@ -19,8 +23,13 @@ export type {
   ObservationMapping,
 } from './mapping.js';
 export { mappingSchema, parseMapping } from './mapping.js';
+export type { MedplumSourceOptions } from './medplum-source.js';
+export { createMedplumSource } from './medplum-source.js';
 export type { ConditionHit, IndexOptions, MedicationHit, ObservationHit, ResourceIndex } from './resource-index.js';
 export { indexResources } from './resource-index.js';
+export type { RetryOptions } from './retry.js';
+export type { FetchedRecord, FetchRecordOptions, FhirSource, MappingQuery, QueryOptions } from './source.js';
+export { fetchPatientRecord, mappingQueries, prefetchTemplates } from './source.js';
 export type { CodeSystemAlias } from './systems.js';
 export { CODE_SYSTEMS } from './systems.js';
 export type { ConvertUnitOptions, UcumConverterOptions, UnitConversionResult } from './ucum.js';
