@@ -31,7 +31,7 @@ export const narrativeMessages: NarrativeMessages = {
   lowering: 'Lowering the risk: {factors}.',
   noRaising: 'No factor raises the risk noticeably.',
   noLowering: 'No factor lowers the risk noticeably.',
-  factor: '{label} {value}',
+  factor: '{label} ({value})',
   valueWithUnit: '{value} {unit}',
   missing: 'not recorded',
   yes: 'yes',

@@ -107,7 +107,7 @@ export interface NarrativeFactor {
   readonly feature: string;
   readonly label: string;
   readonly contribution: number;
-  /** The factor as words, e.g. `Age 67 a`. */
+  /** The factor as words, e.g. `Age (67 years)`. */
   readonly text: string;
 }
 
