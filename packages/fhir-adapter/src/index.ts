@@ -1,3 +1,5 @@
+export type { R4Definitions, R4DefinitionsSource } from './definitions.js';
+export { loadR4Definitions, validateFhirResource } from './definitions.js';
 export type { FeatureContribution, PredictionExplanation } from './explanation.js';
 export { topContributions } from './explanation.js';
 export type {
@@ -28,6 +30,8 @@ export { createMedplumSource } from './medplum-source.js';
 export type { ConditionHit, IndexOptions, MedicationHit, ObservationHit, ResourceIndex } from './resource-index.js';
 export { indexResources } from './resource-index.js';
 export type { RetryOptions } from './retry.js';
+export type { PredictionSummary, RiskAssessmentInput } from './risk-assessment.js';
+export { buildRiskAssessment, postRiskAssessment } from './risk-assessment.js';
 export type { FetchedRecord, FetchRecordOptions, FhirSource, MappingQuery, QueryOptions } from './source.js';
 export { fetchPatientRecord, mappingQueries, prefetchTemplates } from './source.js';
 export type { CodeSystemAlias } from './systems.js';
