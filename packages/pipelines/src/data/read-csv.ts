@@ -336,6 +336,12 @@ function positiveCondition(column: string, cells: readonly string[], given: stri
     return condition;
   }
   const distinct = [...new Set(cells.map((c) => (NUMBER_RE.test(c) ? String(Number(c)) : c.toLowerCase())))];
+  if (distinct.length === 1) {
+    throw dataError(
+      [issue(['target'], 'invalid', `every row has target '${column}' = '${cells[0]}': a model needs both classes`)],
+      'Single class',
+    );
+  }
   if (distinct.length === 2) {
     const [a, b] = distinct as [string, string];
     if (NUMBER_RE.test(a) && NUMBER_RE.test(b)) return { column, operator: '==' as const, value: Number(a) > Number(b) ? a : b };

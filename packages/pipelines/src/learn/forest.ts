@@ -120,7 +120,8 @@ function createForestModel(features: readonly ModelFeature[], trees: readonly Tr
       for (let i = 0; i < n; i++) {
         let s = 0;
         for (const tree of trees) s += Math.fround(treeOutput(tree, columns, i) * scale);
-        out[i] = s;
+        // float32 leaf shares can sum a hair past 1.
+        out[i] = Math.min(1, s);
       }
       return out;
     },
