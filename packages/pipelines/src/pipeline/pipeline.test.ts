@@ -21,6 +21,8 @@ const datasets = join(import.meta.dirname, '../../../../../shared/datasets');
 const heartText = readFileSync(join(datasets, 'heart-cleveland.csv'), 'utf8');
 const pimaText = readFileSync(join(datasets, 'pima-diabetes.csv'), 'utf8');
 const PIMA_ZEROS = { Glucose: [0], BloodPressure: [0], SkinThickness: [0], Insulin: [0], BMI: [0] };
+// biome-ignore lint/suspicious/noExplicitAny: the model card is a free-form record; tests read into it.
+type Loose = any;
 const fixedClock = () => new Date('2026-01-01T00:00:00Z');
 
 const describeModel = (id: string) => ({
@@ -79,7 +81,7 @@ describe('built-in pipelines end to end', () => {
     expect(m.riskBands[0]?.below).toBe(m.threshold);
     expect(m.provenance).toMatchObject({ pipeline: id, trainingDataSha256: data.source.sha256 });
 
-    const card = m.modelCard as Record<string, any>;
+    const card = m.modelCard as Loose;
     expect(card.intendedUse.use).toContain('Research use');
     expect(card.intendedUse.outOfScopeUse).toEqual(['Diagnosis of individual patients']);
     expect(card.trainingData).toMatchObject({ sha256: data.source.sha256, period: '1981–1988', rowsUsed: data.rows });
@@ -148,7 +150,7 @@ describe('runs', () => {
     expect(search?.trials.every((t) => t.foldScores.length === 3)).toBe(true);
     expect(search?.best.score).toBe(Math.max(...(search?.trials.map((t) => t.score) ?? [])));
     expect(result.params.l2).toBe(search?.best.params.l2);
-    expect((result.manifest.modelCard as Record<string, any>).search.objective).toBe('f2');
+    expect((result.manifest.modelCard as Loose).search.objective).toBe('f2');
     const recall = await runPipeline('gbdt', input(heart, { search: { trials: 2, folds: 2, objective: { recallAtPrecision: 0.8 } } }), {
       runtime: ort,
     });
@@ -159,7 +161,7 @@ describe('runs', () => {
     const result = await runPipeline('logistic', input(pima, { threshold: { rule: 'recall', recall: 0.9 } }), { runtime: ort });
     expect(result.threshold.recall).toBeGreaterThanOrEqual(0.9);
     expect(result.manifest.threshold).toBe(result.threshold.threshold);
-    expect((result.manifest.modelCard as Record<string, any>).threshold.rule).toEqual({ rule: 'recall', recall: 0.9 });
+    expect((result.manifest.modelCard as Loose).threshold.rule).toEqual({ rule: 'recall', recall: 0.9 });
     const stricter = await runPipeline('logistic', input(pima, { threshold: { rule: 'recall', recall: 0.97 } }), { runtime: ort });
     expect(stricter.threshold.recall).toBeGreaterThanOrEqual(0.97);
     expect(stricter.threshold.threshold).toBeLessThan(result.threshold.threshold);
@@ -171,7 +173,7 @@ describe('runs', () => {
     const test = await readCsv([lines[0], ...lines.slice(231)].join('\n'), { target: 'num', positive: 'num > 0', template: train });
     const result = await runPipeline('random-forest', input(train, { testData: test }), { runtime: ort });
     expect(result.metrics.n).toBe(test.rows);
-    expect((result.manifest.modelCard as Record<string, any>).performance.dataset).toBe('separate test file');
+    expect((result.manifest.modelCard as Loose).performance.dataset).toBe('separate test file');
   });
 
   it('fill the SHAP summary hook only when an explainer is given', async () => {
@@ -185,14 +187,14 @@ describe('runs', () => {
     });
     expect(seen).toEqual([result.metrics.n]);
     expect(result.plots.shapSummary).toMatchObject({ method: 'stub' });
-    expect((result.manifest.modelCard as Record<string, any>).plots.shapSummary.method).toBe('stub');
+    expect((result.manifest.modelCard as Loose).plots.shapSummary.method).toBe('stub');
   });
 });
 
 describe('registry and contract', () => {
   it('lists the built-in pipelines and refuses unknown ids', async () => {
     expect(pipelines.map((p) => p.id)).toEqual(['logistic', 'gbdt', 'random-forest']);
-    expect(getPipeline('gbdt').params.parse({}).maxDepth).toBe(3);
+    expect((getPipeline('gbdt').params.parse({}) as { maxDepth: number }).maxDepth).toBe(3);
     const error = await failure(runPipeline('xgboost', { data: heart, model: describeModel('x') }, { runtime: ort }));
     expect(error.code).toBe('not_found');
   });
