@@ -233,8 +233,9 @@ export function findCoreModel(bundle: Bundle): CoreModel {
     if (node.opType === 'Cast' && ![1, 11].includes(node.attributes.get('to') as number)) break;
     name = node.inputs[0];
   }
+  const last = producer.get(name);
   throw unsupported(
-    `output '${io.output.tensor}' does not come from a TreeEnsembleClassifier/Regressor or LinearClassifier/Regressor (through Identity, Cast or Normalizer only)`,
+    `output '${io.output.tensor}' comes from ${last ? `${last.opType} '${last.name}'` : 'no operator'}, not from a TreeEnsembleClassifier/Regressor or LinearClassifier/Regressor (through Identity, Cast or Normalizer only)`,
   );
 }
 

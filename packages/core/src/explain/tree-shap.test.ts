@@ -1,4 +1,4 @@
-import { createExplainer, createPredictor, type TreeNodeSpec } from '@cairn/core';
+import { assembleBundle, buildModel, createExplainer, createPredictor, type TreeNodeSpec, treeEnsembleClassifierNode } from '@cairn/core';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { randomRows, toRecord, treeBundle } from '../__fixtures__/explain-bundles.js';
@@ -201,5 +201,70 @@ describe('tree explanations against onnxruntime', () => {
     ep.contributions.forEach((c, i) => {
       expect(c.contribution).toBeCloseTo((em.contributions[i]?.contribution as number) * ratio, 12);
     });
+  });
+});
+
+describe('one-hot columns of a category', () => {
+  it('are one player: TreeSHAP over categories equals brute force over coalitions of features', async () => {
+    const random = rng(41);
+    // Columns: 0–2 one-hot of `kind` (a, b, c), 3 = `x`, 4 = `y`.
+    const trees = Array.from({ length: 6 }, () => randomShapTree(random, { depth: 4, features: 5, allModes: false }));
+    const player = [0, 0, 0, 1, 2];
+    const kinds = ['a', 'b', 'c'];
+    const derived = (r: { kind: string; x: number; y: number }) => [...kinds.map((k) => (r.kind === k ? 1 : 0)), r.x, r.y];
+    const rows = Array.from({ length: 30 }, () => ({
+      kind: kinds[Math.floor(random() * 3)] as string,
+      x: Math.fround(random() * 2 - 1),
+      y: Math.fround(random() * 2 - 1),
+    }));
+    const model = buildModel({
+      inputs: [{ name: 'input', dtype: 'float32', shape: ['N', 5] }],
+      outputs: [
+        { name: 'label', dtype: 'int64', shape: ['N'] },
+        { name: 'probabilities', dtype: 'float32', shape: ['N', 2] },
+      ],
+      nodes: [treeEnsembleClassifierNode({ trees, input: 'input', outputs: ['label', 'probabilities'] })],
+    });
+    const spec = {
+      id: 'onehot',
+      name: 'One-hot test',
+      version: '1.0.0',
+      intendedUse: 'Tests.',
+      limitations: ['Synthetic.'],
+      features: [
+        { name: 'kind', label: 'Kind', type: 'category' as const, categories: kinds.map((k) => ({ value: k, label: k.toUpperCase() })) },
+        { name: 'x', label: 'X', type: 'number' as const },
+        { name: 'y', label: 'Y', type: 'number' as const },
+      ],
+      inputs: {
+        layout: 'tensor' as const,
+        name: 'input',
+        columns: [...kinds.map((k) => ({ feature: 'kind', oneHot: k })), { feature: 'x' }, { feature: 'y' }],
+      },
+    };
+    const { bundle } = await assembleBundle(spec, model, { reference: rows });
+    for (const method of ['tree-path', 'tree-interventional'] as const) {
+      const explainer = await createExplainer(bundle, { method, runtime: ort });
+      for (const r of rows.slice(0, 4)) {
+        const e = await explainer.explain(r);
+        expect(e.contributions.map((c) => c.feature)).toEqual(['kind', 'x', 'y']);
+        expect(e.contributions[0]).toMatchObject({ value: r.kind, valueLabel: r.kind.toUpperCase() });
+        const x = derived(r);
+        const m = (row: number[]) => trees.reduce((s, t) => s + treeValue(t, row), 0);
+        const expected = bruteForceShapley(3, (mask) => {
+          const known = (c: number) => ((mask >> (player[c] as number)) & 1) === 1;
+          if (method === 'tree-path') return trees.reduce((s, t) => s + coverExpectation(t, specCovers(t), x, known), 0);
+          let s = 0;
+          for (const b of rows) {
+            const z = derived(b);
+            s += m(z.map((v, c) => (known(c) ? (x[c] as number) : v)));
+          }
+          return s / rows.length;
+        });
+        e.contributions.forEach((c, i) => {
+          expect(c.contribution).toBeCloseTo(expected[i] as number, 10);
+        });
+      }
+    }
   });
 });
