@@ -1,3 +1,21 @@
+export type { CardOptions } from './cds-hooks/cards.js';
+export type { CdsAuthOptions, CdsJwtClaims, JtiStore, TrustedCdsClient } from './cds-hooks/jwt.js';
+export { createMemoryJtiStore, verifyCdsJwt } from './cds-hooks/jwt.js';
+export type { CdsHooksService, CdsHooksServiceOptions } from './cds-hooks/service.js';
+export { createCdsHooksService, feedbackRequestSchema, patientViewRequestSchema } from './cds-hooks/service.js';
+export type {
+  CdsCard,
+  CdsDiscoveryResponse,
+  CdsFeedbackItem,
+  CdsHookResponse,
+  CdsHttpRequest,
+  CdsHttpResponse,
+  CdsLink,
+  CdsServiceDefinition,
+  CdsSource,
+  FeedbackRecord,
+  FeedbackSink,
+} from './cds-hooks/types.js';
 export type { R4Definitions, R4DefinitionsSource } from './definitions.js';
 export { loadR4Definitions, validateFhirResource } from './definitions.js';
 export type { FeatureContribution, PredictionExplanation } from './explanation.js';

@@ -128,6 +128,8 @@ export interface FetchRecordOptions extends QueryOptions {
    * @defaultValue 20
    */
   maxPages?: number;
+  /** Only these prefetch keys (`patient`, `obs-<feature>`, `conditions`…); all by default. */
+  keys?: readonly string[];
 }
 
 /** A patient's resources fetched from a FHIR server, with notes on truncated searches. */
@@ -168,8 +170,9 @@ export async function fetchPatientRecord(
   const asOf = options.asOf === undefined ? Date.now() : new Date(options.asOf).getTime();
   const maxPages = options.maxPages ?? 20;
   const issues: Issue[] = [];
-  const patient = await source.read('Patient', patientId);
-  const resources: Resource[] = [patient];
+  const wanted = options.keys ? new Set(options.keys) : undefined;
+  const resources: Resource[] = [];
+  if (!wanted || wanted.has('patient')) resources.push(await source.read('Patient', patientId));
   const seen = new Set<string>([`Patient/${patientId}`]);
   const add = (r: Resource) => {
     const key = r.id ? `${r.resourceType}/${r.id}` : undefined;
@@ -178,6 +181,7 @@ export async function fetchPatientRecord(
     resources.push(r);
   };
   for (const q of mappingQueries(mapping, options)) {
+    if (wanted && !wanted.has(q.key)) continue;
     const windowStart = q.lookbackDays === undefined ? Number.NEGATIVE_INFINITY : asOf - q.lookbackDays * DAY_MS;
     let pages = 0;
     let usable = false;
