@@ -109,27 +109,35 @@ export function createPathTreeShap(spec: TreeShapSpec, fractions: Float64Array) 
     pz[s + depth] = zero;
     po[s + depth] = one;
     pw[s + depth] = depth === 0 ? 1 : 0;
-    const inv = 1 / (depth + 1);
+    const invD1 = inv[depth + 1] as number;
     for (let i = depth - 1; i >= 0; i--) {
       const w = pw[s + i] as number;
-      pw[s + i + 1] = (pw[s + i + 1] as number) + one * w * (i + 1) * inv;
-      pw[s + i] = zero * w * (depth - i) * inv;
+      pw[s + i + 1] = (pw[s + i + 1] as number) + one * w * (i + 1) * invD1;
+      pw[s + i] = zero * w * (depth - i) * invD1;
     }
   }
+
+  // Reciprocals of small integers: the recursions below divide by them in their inner loops.
+  const inv = new Float64Array(D + 4);
+  for (let i = 1; i < inv.length; i++) inv[i] = 1 / i;
 
   function unwind(s: number, depth: number, k: number): void {
     const one = po[s + k] as number;
     const zero = pz[s + k] as number;
+    const d1 = depth + 1;
+    const invD1 = inv[d1] as number;
     let next = pw[s + depth] as number;
-    for (let i = depth - 1; i >= 0; i--) {
-      if (one !== 0) {
+    if (one !== 0) {
+      const invOne = 1 / one;
+      for (let i = depth - 1; i >= 0; i--) {
         const tmp = pw[s + i] as number;
-        const w = (next * (depth + 1)) / ((i + 1) * one);
+        const w = next * d1 * (inv[i + 1] as number) * invOne;
         pw[s + i] = w;
-        next = tmp - (w * zero * (depth - i)) / (depth + 1);
-      } else {
-        pw[s + i] = ((pw[s + i] as number) * (depth + 1)) / (zero * (depth - i));
+        next = tmp - w * zero * (depth - i) * invD1;
       }
+    } else {
+      const invZero = 1 / zero;
+      for (let i = depth - 1; i >= 0; i--) pw[s + i] = (pw[s + i] as number) * d1 * invZero * (inv[depth - i] as number);
     }
     for (let i = k; i < depth; i++) {
       pf[s + i] = pf[s + i + 1] as number;
@@ -141,16 +149,20 @@ export function createPathTreeShap(spec: TreeShapSpec, fractions: Float64Array) 
   function unwoundSum(s: number, depth: number, k: number): number {
     const one = po[s + k] as number;
     const zero = pz[s + k] as number;
+    const d1 = depth + 1;
     let total = 0;
     if (one !== 0) {
+      const invD1 = inv[d1] as number;
+      const scale = d1 / one;
       let next = pw[s + depth] as number;
       for (let i = depth - 1; i >= 0; i--) {
-        const tmp = (next * (depth + 1)) / ((i + 1) * one);
+        const tmp = next * scale * (inv[i + 1] as number);
         total += tmp;
-        next = (pw[s + i] as number) - (tmp * zero * (depth - i)) / (depth + 1);
+        next = (pw[s + i] as number) - tmp * zero * (depth - i) * invD1;
       }
     } else {
-      for (let i = depth - 1; i >= 0; i--) total += ((pw[s + i] as number) * (depth + 1)) / (zero * (depth - i));
+      const scale = d1 / zero;
+      for (let i = depth - 1; i >= 0; i--) total += (pw[s + i] as number) * scale * (inv[depth - i] as number);
     }
     return total;
   }
