@@ -50,6 +50,16 @@ export { indexResources } from './resource-index.js';
 export type { RetryOptions } from './retry.js';
 export type { PredictionSummary, RiskAssessmentInput } from './risk-assessment.js';
 export { buildRiskAssessment, postRiskAssessment } from './risk-assessment.js';
+export type {
+  CompleteLaunchOptions,
+  PendingSmartLaunch,
+  SmartAuthorizeParams,
+  SmartConfiguration,
+  SmartRuntime,
+  SmartSession,
+  WebCryptoLike,
+} from './smart.js';
+export { beginSmartLaunch, completeSmartLaunch, discoverSmartConfiguration, parseLaunchRequest, pkceChallenge } from './smart.js';
 export type { FetchedRecord, FetchRecordOptions, FhirSource, MappingQuery, QueryOptions } from './source.js';
 export { fetchPatientRecord, mappingQueries, prefetchTemplates } from './source.js';
 export type { CodeSystemAlias } from './systems.js';
