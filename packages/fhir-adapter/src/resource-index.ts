@@ -61,7 +61,13 @@ export interface IndexOptions {
 interface Item {
   readonly resource: Resource;
   readonly fullUrl: string | undefined;
-  readonly path: ReadonlyArray<string | number>;
+  /** Path of the enclosing Bundle (shared) and the entry index: the full path is built only for issues. */
+  readonly parent: ReadonlyArray<string | number>;
+  readonly index: number;
+}
+
+function pathOf(it: Item): Array<string | number> {
+  return it.index < 0 ? [...it.parent] : [...it.parent, 'entry', it.index, 'resource'];
 }
 
 const MAX_ISSUES = 200;
@@ -76,42 +82,50 @@ function flatten(input: unknown, max: number): { items: Item[]; issues: Issue[] 
   const note = (i: Issue) => {
     if (issues.length < MAX_ISSUES) issues.push(i);
   };
-  const visit = (value: unknown, fullUrl: string | undefined, path: Array<string | number>, depth: number) => {
+  const visit = (value: unknown, fullUrl: string | undefined, parent: Array<string | number>, index: number, depth: number) => {
     if (!isObject(value) || typeof value.resourceType !== 'string' || value.resourceType === '') {
-      note(issue(path, 'type', 'not a FHIR resource (an object with a resourceType); skipped', 'warning'));
+      note(
+        issue(
+          index < 0 ? parent : [...parent, 'entry', index, 'resource'],
+          'type',
+          'not a FHIR resource (an object with a resourceType); skipped',
+          'warning',
+        ),
+      );
       return;
     }
     if (value.resourceType === 'Bundle') {
       if (depth > 2) {
-        note(issue(path, 'shape', 'Bundle nested too deeply; skipped', 'warning'));
+        note(issue(index < 0 ? parent : [...parent, 'entry', index, 'resource'], 'shape', 'Bundle nested too deeply; skipped', 'warning'));
         return;
       }
       const entries = value.entry;
       if (entries === undefined) return;
+      const bundlePath = index < 0 ? parent : [...parent, 'entry', index, 'resource'];
       if (!Array.isArray(entries)) {
-        note(issue([...path, 'entry'], 'type', 'Bundle.entry must be an array; skipped', 'warning'));
+        note(issue([...bundlePath, 'entry'], 'type', 'Bundle.entry must be an array; skipped', 'warning'));
         return;
       }
       if (items.length + entries.length > max) throw tooMany(items.length + entries.length, max);
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i] as unknown;
         if (!isObject(e)) {
-          note(issue([...path, 'entry', i], 'type', 'Bundle entry is not an object; skipped', 'warning'));
+          note(issue([...bundlePath, 'entry', i], 'type', 'Bundle entry is not an object; skipped', 'warning'));
           continue;
         }
         if ((e.search as { mode?: string } | undefined)?.mode === 'outcome') continue;
         if (e.resource === undefined) continue; // a transaction-response or delete entry carries no resource
-        visit(e.resource, typeof e.fullUrl === 'string' ? e.fullUrl : undefined, [...path, 'entry', i, 'resource'], depth + 1);
+        visit(e.resource, typeof e.fullUrl === 'string' ? e.fullUrl : undefined, bundlePath, i, depth + 1);
       }
       return;
     }
     if (items.length >= max) throw tooMany(items.length + 1, max);
-    items.push({ resource: value as unknown as Resource, fullUrl, path });
+    items.push({ resource: value as unknown as Resource, fullUrl, parent, index });
   };
   if (Array.isArray(input)) {
     if (input.length > max) throw tooMany(input.length, max);
-    for (let i = 0; i < input.length; i++) visit(input[i], undefined, [i], 1);
-  } else if (isObject(input) && input.resourceType === 'Bundle') visit(input, undefined, [], 0);
+    for (let i = 0; i < input.length; i++) visit(input[i], undefined, [i], -1, 1);
+  } else if (isObject(input) && input.resourceType === 'Bundle') visit(input, undefined, [], -1, 0);
   else {
     throw new CairnError('invalid_input', 'FHIR input must be a Bundle or an array of resources', {
       issues: [issue([], 'type', 'expected a Bundle (searchset, collection, transaction…) or an array of resources')],
@@ -132,8 +146,13 @@ function refOf(r: Resource, fullUrl: string | undefined): string {
 
 /** Parses a FHIR date/dateTime/instant to ms since the epoch; NaN when absent or malformed. */
 export function fhirTime(value: unknown): number {
-  if (typeof value !== 'string' || !/^\d{4}(-\d{2}(-\d{2}(T.+)?)?)?$/.test(value)) return Number.NaN;
-  return Date.parse(value.length === 4 ? `${value}-01-01` : value);
+  if (typeof value !== 'string' || value.length < 4) return Number.NaN;
+  // Date.parse accepts all FHIR date forms except a bare year; the format check keeps out
+  // strings it would also accept ("March 3, 2020", "2020/03/03") that are not FHIR dates.
+  const c = value.charCodeAt(4);
+  if (value.length === 4) return /^\d{4}$/.test(value) ? Date.parse(`${value}-01-01`) : Number.NaN;
+  if (c !== 45 /* - */ || !/^\d{4}-\d{2}/.test(value)) return Number.NaN;
+  return Date.parse(value);
 }
 
 function observationTime(o: Observation): number {
@@ -149,6 +168,15 @@ function codings(concept: CodeableConcept | undefined): Array<{ system?: string;
       out.push({ system: typeof c.system === 'string' ? c.system : undefined, code: c.code } as { system?: string; code: string });
   }
   return out;
+}
+
+function indexCodes(map: Map<string, ObservationHit[]>, concept: unknown, hit: ObservationHit): void {
+  const coding = isObject(concept) ? concept.coding : undefined;
+  if (!Array.isArray(coding)) return;
+  for (const c of coding) {
+    if (isObject(c) && typeof c.code === 'string' && c.code !== '')
+      push(map, codingKey(typeof c.system === 'string' ? c.system : undefined, c.code), hit);
+  }
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
@@ -238,15 +266,16 @@ export function indexResources(input: unknown, options: IndexOptions = {}): Reso
     if (type === 'Observation') {
       const o = r as Observation;
       if (!isObject(o.code)) {
-        note(issue(it.path, 'required', `${ref} has no code; skipped`, 'warning'));
+        note(issue(pathOf(it), 'required', `${ref} has no code; skipped`, 'warning'));
         continue;
       }
       const time = observationTime(o);
-      for (const c of codings(o.code)) push(observations, codingKey(c.system, c.code), { resource: o, component: -1, time, ref });
+      indexCodes(observations, o.code, { resource: o, component: -1, time, ref });
       if (Array.isArray(o.component)) {
-        o.component.forEach((comp, i) => {
-          for (const c of codings(comp?.code)) push(observations, codingKey(c.system, c.code), { resource: o, component: i, time, ref });
-        });
+        for (let i = 0; i < o.component.length; i++) {
+          const comp = o.component[i];
+          if (isObject(comp)) indexCodes(observations, comp.code, { resource: o, component: i, time, ref });
+        }
       }
     } else if (type === 'Condition') {
       const c = r as Condition;
@@ -294,7 +323,11 @@ export function indexResources(input: unknown, options: IndexOptions = {}): Reso
 }
 
 function byTimeDesc(a: { time: number }, b: { time: number }): number {
-  const ta = Number.isNaN(a.time) ? Number.NEGATIVE_INFINITY : a.time;
-  const tb = Number.isNaN(b.time) ? Number.NEGATIVE_INFINITY : b.time;
+  // NaN (no date) sorts last.
+  const ta = a.time;
+  const tb = b.time;
+  if (ta === tb) return 0;
+  if (Number.isNaN(tb)) return -1;
+  if (Number.isNaN(ta)) return 1;
   return tb - ta;
 }
