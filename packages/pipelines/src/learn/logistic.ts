@@ -334,9 +334,11 @@ function logisticOnnx(
     domain: 'ai.onnx.ml',
     inputs: [featuresName],
     outputs: ['label', 'probabilities'],
+    // Both classes spelled out ([-w, w], [-b, b]): onnxruntime then applies LOGISTIC per class, giving
+    // [1 - p, p] without its single-row binary special case, which readers of the graph model differently.
     attributes: {
-      coefficients: { floats: coefficients },
-      intercepts: { floats: [intercept] },
+      coefficients: { floats: [...Array.from(coefficients, (c) => -c), ...coefficients] },
+      intercepts: { floats: [-intercept, intercept] },
       classlabels_ints: { ints: [0, 1] },
       post_transform: { string: 'LOGISTIC' },
     },

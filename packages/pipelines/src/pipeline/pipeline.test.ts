@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPredictor, isCairnError, loadBundle } from '@cairn/core';
+import { createExplainer, createPredictor, isCairnError, loadBundle, summarizeExplanations } from '@cairn/core';
 import {
   type Dataset,
   defineTrainingPipeline,
@@ -175,19 +175,30 @@ describe('runs', () => {
     expect(result.metrics.n).toBe(test.rows);
     expect((result.manifest.modelCard as Loose).performance.dataset).toBe('separate test file');
   });
+});
 
-  it('fill the SHAP summary hook only when an explainer is given', async () => {
-    const seen: number[] = [];
-    const result = await runPipeline('gbdt', input(heart), {
-      runtime: ort,
-      explain: (bundle, rows) => {
-        seen.push(rows.length);
-        return { method: 'stub', features: bundle.manifest.features.map((f) => ({ name: f.name, meanAbs: 0 })) };
+describe('explanations through the SHAP hook', () => {
+  it.each(['gbdt', 'logistic'])('fills shapSummary from core explainer for %s', async (id) => {
+    const result = await runPipeline(
+      id,
+      { data: heart, model: describeModel(`shap-${id}`) },
+      {
+        runtime: ort,
+        explain: async (bundle, rows) => {
+          const explainer = await createExplainer(bundle, { runtime: ort });
+          try {
+            return summarizeExplanations(await explainer.explainBatch(rows));
+          } finally {
+            await explainer.release();
+          }
+        },
       },
-    });
-    expect(seen).toEqual([result.metrics.n]);
-    expect(result.plots.shapSummary).toMatchObject({ method: 'stub' });
-    expect((result.manifest.modelCard as Loose).plots.shapSummary.method).toBe('stub');
+    );
+    const summary = result.plots.shapSummary as Loose;
+    expect(summary.features).toHaveLength(heart.columns.length);
+    expect(summary.features[0].meanAbsContribution).toBeGreaterThan(0);
+    expect(summary.features[0].contributions).toHaveLength(result.metrics.n);
+    expect((result.manifest.modelCard as Loose).plots.shapSummary.features).toHaveLength(heart.columns.length);
   });
 });
 

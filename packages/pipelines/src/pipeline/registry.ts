@@ -5,11 +5,7 @@ import { randomForestPipeline } from './random-forest.js';
 import type { Pipeline, PipelineContext, PipelineInput, PipelineResult } from './types.js';
 
 /** The built-in pipelines, in the order a user is offered them. */
-export const pipelines: readonly Pipeline<unknown>[] = [
-  logisticPipeline as Pipeline<unknown>,
-  gbdtPipeline as Pipeline<unknown>,
-  randomForestPipeline as Pipeline<unknown>,
-];
+export const pipelines: readonly Pipeline<unknown>[] = [logisticPipeline, gbdtPipeline, randomForestPipeline];
 
 /** The pipeline with this id; throws `not_found` listing the ids there are. */
 export function getPipeline(id: string): Pipeline<unknown> {

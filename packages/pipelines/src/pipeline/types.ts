@@ -1,4 +1,4 @@
-import type { Bundle, BundleFiles, FeatureRecord, Manifest, OrtRuntime, RiskBand } from '@cairn/core';
+import type { Bundle, BundleFiles, FeatureRecord, Manifest, OrtRuntime, PopulationSummary, RiskBand } from '@cairn/core';
 import type { z } from 'zod';
 import type { Dataset } from '../data/dataset.js';
 import type { DataReport } from '../data/describe.js';
@@ -24,8 +24,8 @@ export interface PipelineLogger {
   warn?(message: string, data?: Record<string, unknown>): void;
 }
 
-/** A SHAP summary as an explainer computes it (for the model card's plot data). */
-export type ShapSummary = Readonly<Record<string, unknown>>;
+/** A SHAP summary as core's `summarizeExplanations` computes it (for the model card's plot data). */
+export type ShapSummary = PopulationSummary;
 
 /** Computes a SHAP summary for a checked bundle over rows (the test set, up to 500 rows). */
 export type ShapExplainer = (bundle: Bundle, rows: readonly FeatureRecord[]) => Promise<ShapSummary> | ShapSummary;
