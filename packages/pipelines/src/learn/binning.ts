@@ -79,20 +79,6 @@ function midpoint(a: number, b: number): number {
   return m >= b ? a : m;
 }
 
-/** Bin index of one value (0 for missing). */
-export function binOf(edges: Float32Array, value: number): number {
-  if (Number.isNaN(value)) return 0;
-  const x = f32(value);
-  let lo = 0;
-  let hi = edges.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (x <= (edges[mid] as number)) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo + 1;
-}
-
 /** Bins columns with the given cuts into a column-major uint8 matrix. */
 export function applyCuts(columns: readonly ArrayLike<number>[], cuts: BinCuts): BinnedMatrix {
   const n = columns[0]?.length ?? 0;
@@ -102,7 +88,20 @@ export function applyCuts(columns: readonly ArrayLike<number>[], cuts: BinCuts):
     const col = columns[j] as ArrayLike<number>;
     const edges = cuts.edges[j] as Float32Array;
     const offset = j * n;
-    for (let i = 0; i < n; i++) bins[offset + i] = binOf(edges, col[i] as number);
+    const count = edges.length;
+    for (let i = 0; i < n; i++) {
+      const v = col[i] as number;
+      if (Number.isNaN(v)) continue; // bin 0
+      const x = f32(v);
+      let lo = 0;
+      let hi = count;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (x <= (edges[mid] as number)) hi = mid;
+        else lo = mid + 1;
+      }
+      bins[offset + i] = lo + 1;
+    }
   }
   return { rows: n, features, bins, cuts };
 }
