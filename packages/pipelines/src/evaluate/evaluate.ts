@@ -187,9 +187,10 @@ export interface SubgroupSpec {
   readonly bands?: readonly number[];
 }
 
-const DEMOGRAPHIC = /^(sex|gender|race|ethnicity|ethnic_group|age|age_years|language|insurance|payer)$/i;
+const DEMOGRAPHIC =
+  /^(sex|gender|gender_identity|sexual_orientation|race|ethnicity|ethnic_group|age|age_years|dob|birth_?date|date_of_birth|language|preferred_language|insurance|payer)$/i;
 
-/** Columns that look demographic (sex, gender, race, ethnicity, age, language, insurance): the default subgroups. */
+/** Columns that look demographic (sex, gender, race, ethnicity, age, date of birth, language, insurance): the default subgroups. */
 export function demographicColumns(data: Dataset): string[] {
   return data.columns.filter((c) => DEMOGRAPHIC.test(c.name) || DEMOGRAPHIC.test(c.label)).map((c) => c.name);
 }

@@ -187,6 +187,7 @@ export async function createBundleFiles(content: BundleContent): Promise<{ manif
       use: d.intendedUse,
       users: d.intendedUsers ?? null,
       population: d.population ?? null,
+      decisionRole: d.decisionRole ?? null,
       outOfScopeUse: d.outOfScopeUse ?? [],
     },
     limitations: d.limitations,
@@ -202,6 +203,8 @@ export async function createBundleFiles(content: BundleContent): Promise<{ manif
     trainingData: {
       source: d.dataSource ?? train.source.name ?? null,
       period: d.trainingPeriod ?? null,
+      criteria: d.dataCriteria ?? null,
+      deploymentRelevance: d.deploymentRelevance ?? null,
       sha256: train.source.sha256,
       rowsRead: report.rowsRead,
       rowsUsed: report.rows,
@@ -250,8 +253,10 @@ export async function createBundleFiles(content: BundleContent): Promise<{ manif
     },
     externalValidation: d.externalValidation ?? 'Not performed: metrics come from data of the same source as the training data.',
     maintenance: d.maintenance ?? 'Not specified: monitor calibration and subgroup performance after deployment and retrain on drift.',
+    evidence: d.evidence ?? [],
     plots: content.plots,
   };
+  const card = { ...modelCard, sourceAttributes: sourceAttributes(d, demographicInputs) };
   const manifest: ManifestInput = {
     schemaVersion: 1,
     id: d.id,
@@ -267,7 +272,7 @@ export async function createBundleFiles(content: BundleContent): Promise<{ manif
     threshold,
     riskBands: content.riskBands ? [...content.riskBands] : bandsAt(threshold),
     metrics: headline(e),
-    modelCard: plain(modelCard) as Record<string, unknown>,
+    modelCard: plain(card) as Record<string, unknown>,
     provenance: {
       createdAt: content.createdAt.toISOString(),
       tool: `@cairn/pipelines ${PIPELINES_VERSION}`,
@@ -281,6 +286,56 @@ export async function createBundleFiles(content: BundleContent): Promise<{ manif
     explanation: { method: model.kind === 'logistic' ? 'linear' : 'tree-path' },
   };
   return { manifest: `${JSON.stringify(manifest, null, 2)}\n`, model: onnx, reference };
+}
+
+type AttributeStatus = 'provided' | 'not-provided' | 'not-applicable';
+
+/**
+ * The source attributes the ONC HTI-1 rule (45 CFR 170.315(b)(11)(iv)) asks of predictive decision
+ * support interventions, each pointing to where the model card answers it, and whether it does.
+ */
+function sourceAttributes(d: ModelDescription, demographicInputs: readonly string[]) {
+  const given = (v: unknown): AttributeStatus => (v === undefined || (Array.isArray(v) && v.length === 0) ? 'not-provided' : 'provided');
+  const external: AttributeStatus = d.externalValidation ? 'provided' : 'not-applicable';
+  const row = (group: string, attribute: string, at: string, status: AttributeStatus) => ({ group, attribute, at, status });
+  return [
+    row('details', 'Developer name and contact', 'details.developer', given(d.developer)),
+    row('details', 'Funding source of the development', 'details.fundingSource', given(d.fundingSource)),
+    row('details', 'Output value and its type (prediction)', 'details.output', 'provided'),
+    row('purpose', 'Intended use', 'intendedUse.use', 'provided'),
+    row('purpose', 'Intended patient population', 'intendedUse.population', given(d.population)),
+    row('purpose', 'Intended users', 'intendedUse.users', given(d.intendedUsers)),
+    row('purpose', 'Intended decision-making role', 'intendedUse.decisionRole', given(d.decisionRole)),
+    row('out-of-scope', 'Tasks, situations or populations to avoid', 'intendedUse.outOfScopeUse', given(d.outOfScopeUse)),
+    row('out-of-scope', 'Known risks and limitations', 'limitations', 'provided'),
+    row(
+      'development',
+      'Inclusion and exclusion criteria of the training data',
+      'trainingData.criteria, trainingData.exclusions',
+      'provided',
+    ),
+    row(
+      'development',
+      'Demographic variables used as input features',
+      'demographicInputs, inputFeatures[].demographic',
+      demographicInputs.length > 0 ? 'provided' : 'not-applicable',
+    ),
+    row('development', 'Demographic representativeness of the training data', 'trainingData.demographics', 'provided'),
+    row(
+      'development',
+      'Relevance of the training data to the deployment setting',
+      'trainingData.deploymentRelevance',
+      given(d.deploymentRelevance),
+    ),
+    row('fairness', 'Approach to fair output and to bias management', 'fairness.approach', 'provided'),
+    row('external-validation', 'External validation data, setting, party and process', 'externalValidation', external),
+    row('performance', 'Validity in test data from the training source', 'performance', 'provided'),
+    row('performance', 'Fairness in test data from the training source', 'fairness.subgroups', 'provided'),
+    row('performance', 'Validity and fairness in external data', 'externalValidation', external),
+    row('performance', 'Evidence on outcomes of use', 'evidence', given(d.evidence)),
+    row('maintenance', 'Update, validation and fairness monitoring schedule', 'maintenance', given(d.maintenance)),
+    row('maintenance', 'Validity and fairness in local data', 'maintenance', 'not-applicable'),
+  ];
 }
 
 /** Largest difference allowed between the runtime's and the TypeScript model's probabilities. */

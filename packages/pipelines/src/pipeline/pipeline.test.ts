@@ -91,6 +91,10 @@ describe('built-in pipelines end to end', () => {
     expect(card.plots.roc.length).toBeGreaterThan(2);
     expect(card.plots.calibration.length).toBeGreaterThan(2);
     expect(card.plots.shapSummary).toBeUndefined();
+    const attributes = card.sourceAttributes as Array<{ attribute: string; status: string }>;
+    expect(attributes.length).toBeGreaterThan(15);
+    expect(attributes.find((a) => a.attribute === 'Intended use')?.status).toBe('provided');
+    expect(attributes.find((a) => a.attribute === 'Funding source of the development')?.status).toBe('not-provided');
     expect(card.parameters).toEqual(JSON.parse(JSON.stringify(result.params)));
     if (name === 'heart-cleveland') {
       expect(card.demographicInputs).toEqual(['age', 'sex']);

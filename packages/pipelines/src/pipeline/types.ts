@@ -67,9 +67,17 @@ export interface ModelDescription {
   readonly dataSource?: string;
   /** When the training data was collected, e.g. '1981–1984'. */
   readonly trainingPeriod?: string;
+  /** The decision the output informs, e.g. 'flags patients for a confirmatory test'. */
+  readonly decisionRole?: string;
+  /** Inclusion and exclusion criteria that shaped the training data. */
+  readonly dataCriteria?: string;
+  /** How the training data relates to the setting the model will be deployed in. */
+  readonly deploymentRelevance?: string;
   readonly fairnessApproach?: string;
   readonly externalValidation?: string;
   readonly maintenance?: string;
+  /** Evidence on outcomes of using the model (citations, links). */
+  readonly evidence?: readonly string[];
 }
 
 /** Hyperparameter search settings. */
