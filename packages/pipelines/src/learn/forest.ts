@@ -101,7 +101,7 @@ export async function trainForest(data: TrainingData, params: ForestParams = {},
       h[i] = w;
       index[rows++] = i;
     }
-    trees.push(builder.build(g, h, rows, features, treeParams, random));
+    trees.push(await builder.build(g, h, rows, features, treeParams, random, yieldNow));
   }
   options.onProgress?.(1);
   return createForestModel(modelFeatures(columns), trees, { ...p });

@@ -215,7 +215,7 @@ export async function trainGbdt(data: TrainingData, params: GbdtParams = {}, opt
       }
       features = pool.subarray(0, featureCount).sort();
     }
-    const tree = builder.build(grad, hess, rows, features, treeParams, random);
+    const tree = await builder.build(grad, hess, rows, features, treeParams, random, yieldNow);
     trees.push(tree);
     const ranges = builder.leafRanges;
     for (let k = 0; k < ranges.length; k += 3) {

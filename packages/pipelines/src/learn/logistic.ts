@@ -49,6 +49,38 @@ export interface LogisticModel extends BinaryClassifier {
 }
 
 const f32 = Math.fround;
+const CHUNK = 65_536;
+
+/** Adds rows [from, to) to the gradient and the lower triangle of the Hessian of the log-likelihood. */
+function accumulate(
+  z: Float64Array,
+  p: number,
+  beta: Float64Array,
+  weights: Float64Array,
+  labels: Uint8Array,
+  from: number,
+  to: number,
+  grad: Float64Array,
+  hess: Float64Array,
+): void {
+  for (let i = from; i < to; i++) {
+    const o = i * p;
+    let eta = 0;
+    for (let k = 0; k < p; k++) eta += (z[o + k] as number) * (beta[k] as number);
+    const mu = sigmoid(eta);
+    const w = weights[i] as number;
+    const r = w * (mu - (labels[i] as number));
+    const h = w * mu * (1 - mu);
+    for (let a = 0; a < p; a++) {
+      const za = z[o + a] as number;
+      if (za === 0) continue;
+      grad[a] = (grad[a] as number) + r * za;
+      const hz = h * za;
+      const ra = a * p;
+      for (let b = 0; b <= a; b++) hess[ra + b] = (hess[ra + b] as number) + hz * (z[o + b] as number);
+    }
+  }
+}
 
 function prepare(columns: readonly DataColumn[]): { impute: Float32Array; design: DesignColumn[] } {
   const impute = new Float32Array(columns.length);
@@ -168,22 +200,10 @@ export async function trainLogistic(data: TrainingData, params: LogisticParams =
     hooks.onProgress?.(iterations / maxIterations);
     grad.fill(0);
     hess.fill(0);
-    for (let i = 0; i < n; i++) {
-      const o = i * p;
-      let eta = 0;
-      for (let k = 0; k < p; k++) eta += (z[o + k] as number) * (beta[k] as number);
-      const mu = sigmoid(eta);
-      const w = weights[i] as number;
-      const r = w * (mu - (labels[i] as number));
-      const h = w * mu * (1 - mu);
-      for (let a = 0; a < p; a++) {
-        const za = z[o + a] as number;
-        if (za === 0) continue;
-        grad[a] = (grad[a] as number) + r * za;
-        const hz = h * za;
-        const ra = a * p;
-        for (let b = 0; b <= a; b++) hess[ra + b] = (hess[ra + b] as number) + hz * (z[o + b] as number);
-      }
+    // In chunks, so a large fit lets the event loop (and a cancellation) in between.
+    for (let from = 0; from < n; from += CHUNK) {
+      accumulate(z, p, beta, weights, labels, from, Math.min(n, from + CHUNK), grad, hess);
+      await yieldNow();
     }
     for (let a = 0; a < p; a++) for (let b = 0; b < a; b++) hess[b * p + a] = hess[a * p + b] as number;
     for (let k = 0; k < p - 1; k++) {

@@ -98,9 +98,18 @@ export class TreeBuilder {
 
   /**
    * Grows one tree on the first `rows` entries of {@link index} (filled by the caller), using
-   * gradients `g` and hessians `h` indexed by row, over the given features.
+   * gradients `g` and hessians `h` indexed by row, over the given features. `pause` runs between
+   * node splits, so a large tree does not hold the event loop (and a cancellation) for long.
    */
-  build(g: ArrayLike<number>, h: ArrayLike<number>, rows: number, features: Int32Array, params: TreeParams, random: Random): Tree {
+  async build(
+    g: ArrayLike<number>,
+    h: ArrayLike<number>,
+    rows: number,
+    features: Int32Array,
+    params: TreeParams,
+    random: Random,
+    pause: () => Promise<void> = async () => {},
+  ): Promise<Tree> {
     this.rows = rows;
     this.leafRanges = [];
     const nodes = {
@@ -143,6 +152,7 @@ export class TreeBuilder {
     let leaves = 1;
     const lossguide = params.maxLeaves > 0;
     while (open.length > 0) {
+      await pause();
       // Without a leaf limit the order does not change the tree, and depth-first keeps few histograms alive.
       let pick = open.length - 1;
       if (lossguide) {
