@@ -137,6 +137,9 @@ describe('readCsv', () => {
     expect(test.columns.map((c) => c.name)).toEqual(['sex', 'age']);
     expect(Array.from(test.columns[0]?.values ?? [])).toEqual([0, Number.NaN]);
     expect(test.ingest.coerced[0]).toMatchObject({ column: 'sex', reason: 'unknown category: read as missing' });
+    const zeros = await readCsv('g,y\n0,1\n5,0\n', { target: 'y', columnMissing: { g: [0] } });
+    const zerosTest = await readCsv('g,y\n0,0\n7,1\n', { target: 'y', template: zeros });
+    expect(Array.from(zerosTest.columns[0]?.values ?? [])).toEqual([Number.NaN, 7]);
     const err = await failure(readCsv('sex,y\nM,1\nF,0\n', { target: 'y', template: train }));
     expect(err.issues[0]).toMatchObject({ path: ['columns', 'age'], rule: 'required' });
   });

@@ -47,7 +47,7 @@ export interface ReadCsvOptions {
    * @defaultValue 50
    */
   maxCategories?: number;
-  /** A dataset read before (the training file): a test file is read with its columns, types and category codes. */
+  /** A dataset read before (the training file): a test file is read with its columns, types, category codes and missing tokens. */
   template?: Dataset;
   /** File name, recorded in the dataset's source. */
   name?: string;
@@ -179,9 +179,12 @@ export async function readCsv(input: string | Uint8Array, options: ReadCsvOption
     );
   }
   const globalMissing = options.missing ?? schema.missing ?? DEFAULT_MISSING_TOKENS;
+  // A test file read with the training file as template inherits its per-column missing tokens.
+  const inherited = (h: string) => options.template?.ingest.missingTokens[featureName(h)] ?? [];
   const matcherFor = (h: string) =>
     missingMatcher([
       ...globalMissing,
+      ...inherited(h),
       ...(options.columnMissing?.[h] ?? options.columnMissing?.[featureName(h)] ?? []),
       ...(schemaFor(h)?.missing ?? []),
     ]);
