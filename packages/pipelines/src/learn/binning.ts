@@ -1,4 +1,5 @@
 import type { Random } from '../random.js';
+import { sharedArray } from './parallel.js';
 
 /**
  * Bin edges per feature. Bin 0 holds missing values; value bins are 1..k, where bin b holds
@@ -24,7 +25,13 @@ const f32 = Math.fround;
  * Chooses bin edges from (a seeded sample of) the rows: every distinct value gets a bin when there
  * are few, otherwise edges sit at quantiles.
  */
-export function computeCuts(columns: readonly ArrayLike<number>[], maxBins: number, random: Random, sampleRows = 200_000): BinCuts {
+export async function computeCuts(
+  columns: readonly ArrayLike<number>[],
+  maxBins: number,
+  random: Random,
+  pause: () => Promise<void> = async () => {},
+  sampleRows = 200_000,
+): Promise<BinCuts> {
   const valueBins = Math.min(Math.max(Math.floor(maxBins), 2), 256) - 1;
   const n = columns[0]?.length ?? 0;
   let sample: Uint32Array | undefined;
@@ -32,45 +39,51 @@ export function computeCuts(columns: readonly ArrayLike<number>[], maxBins: numb
     sample = new Uint32Array(sampleRows);
     for (let i = 0; i < sampleRows; i++) sample[i] = random.int(n);
   }
-  const edges = columns.map((col) => {
-    const m = sample ? sample.length : n;
-    const values = new Float32Array(m);
-    let k = 0;
-    for (let i = 0; i < m; i++) {
-      const v = col[sample ? (sample[i] as number) : i] as number;
-      if (!Number.isNaN(v)) values[k++] = v;
-    }
-    const sorted = values.subarray(0, k).sort();
-    const distinct: number[] = [];
-    const counts: number[] = [];
-    for (let i = 0; i < sorted.length; i++) {
-      const v = sorted[i] as number;
-      if (distinct.length > 0 && distinct[distinct.length - 1] === v) counts[counts.length - 1] = (counts[counts.length - 1] as number) + 1;
-      else {
-        distinct.push(v);
-        counts.push(1);
-      }
-    }
-    if (distinct.length <= 1) return new Float32Array(0);
-    const cut: number[] = [];
-    if (distinct.length <= valueBins) {
-      for (let i = 0; i + 1 < distinct.length; i++) cut.push(midpoint(distinct[i] as number, distinct[i + 1] as number));
-    } else {
-      // Walk the distinct values, closing a bin once it holds its share of the rows.
-      const share = sorted.length / valueBins;
-      let acc = 0;
-      let target = share;
-      for (let i = 0; i + 1 < distinct.length && cut.length < valueBins - 1; i++) {
-        acc += counts[i] as number;
-        if (acc >= target) {
-          cut.push(midpoint(distinct[i] as number, distinct[i + 1] as number));
-          target = acc + share;
-        }
-      }
-    }
-    return Float32Array.from(cut);
-  });
+  const edges: Float32Array[] = [];
+  for (const col of columns) {
+    await pause();
+    edges.push(columnCuts(col, n, valueBins, sample));
+  }
   return { edges };
+}
+
+function columnCuts(col: ArrayLike<number>, n: number, valueBins: number, sample: Uint32Array | undefined): Float32Array {
+  const m = sample ? sample.length : n;
+  const values = new Float32Array(m);
+  let k = 0;
+  for (let i = 0; i < m; i++) {
+    const v = col[sample ? (sample[i] as number) : i] as number;
+    if (!Number.isNaN(v)) values[k++] = v;
+  }
+  const sorted = values.subarray(0, k).sort();
+  const distinct: number[] = [];
+  const counts: number[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    const v = sorted[i] as number;
+    if (distinct.length > 0 && distinct[distinct.length - 1] === v) counts[counts.length - 1] = (counts[counts.length - 1] as number) + 1;
+    else {
+      distinct.push(v);
+      counts.push(1);
+    }
+  }
+  if (distinct.length <= 1) return new Float32Array(0);
+  const cut: number[] = [];
+  if (distinct.length <= valueBins) {
+    for (let i = 0; i + 1 < distinct.length; i++) cut.push(midpoint(distinct[i] as number, distinct[i + 1] as number));
+  } else {
+    // Walk the distinct values, closing a bin once it holds its share of the rows.
+    const share = sorted.length / valueBins;
+    let acc = 0;
+    let target = share;
+    for (let i = 0; i + 1 < distinct.length && cut.length < valueBins - 1; i++) {
+      acc += counts[i] as number;
+      if (acc >= target) {
+        cut.push(midpoint(distinct[i] as number, distinct[i + 1] as number));
+        target = acc + share;
+      }
+    }
+  }
+  return Float32Array.from(cut);
 }
 
 /** A float32 edge between two adjacent float32 values a < b, with a ≤ edge < b. */
@@ -79,12 +92,18 @@ function midpoint(a: number, b: number): number {
   return m >= b ? a : m;
 }
 
-/** Bins columns with the given cuts into a column-major uint8 matrix. */
-export function applyCuts(columns: readonly ArrayLike<number>[], cuts: BinCuts): BinnedMatrix {
+/** Bins columns with the given cuts into a column-major uint8 matrix (on shared memory when a helper thread will read it). */
+export async function applyCuts(
+  columns: readonly ArrayLike<number>[],
+  cuts: BinCuts,
+  shared = false,
+  pause: () => Promise<void> = async () => {},
+): Promise<BinnedMatrix> {
   const n = columns[0]?.length ?? 0;
   const features = columns.length;
-  const bins = new Uint8Array(n * features);
+  const bins = shared ? sharedArray(Uint8Array, n * features) : new Uint8Array(n * features);
   for (let j = 0; j < features; j++) {
+    await pause();
     const col = columns[j] as ArrayLike<number>;
     const edges = cuts.edges[j] as Float32Array;
     const offset = j * n;

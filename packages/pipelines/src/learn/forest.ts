@@ -3,7 +3,15 @@ import { createYielder } from '../cancel.js';
 import { createRandom } from '../random.js';
 import { applyCuts, computeCuts } from './binning.js';
 import { treesOnnx } from './gbdt.js';
-import { type BinaryClassifier, classWeights, type LearnerHooks, type ModelFeature, modelFeatures, type TrainingData } from './model.js';
+import {
+  type BinaryClassifier,
+  classWeights,
+  type LearnerHooks,
+  type ModelFeature,
+  modelFeatures,
+  type TrainingData,
+  threadsFor,
+} from './model.js';
 import { type Tree, TreeBuilder, type TreeParams, treeOutput } from './tree-builder.js';
 
 /** Hyperparameters of {@link trainForest}. */
@@ -64,7 +72,8 @@ export async function trainForest(data: TrainingData, params: ForestParams = {},
   const n = labels.length;
   const f = columns.length;
   const values = columns.map((c) => c.values);
-  const matrix = applyCuts(values, computeCuts(values, p.maxBins, random.fork()));
+  const threads = threadsFor(n, options.threads);
+  const matrix = await applyCuts(values, await computeCuts(values, p.maxBins, random.fork(), yieldNow), threads >= 2, yieldNow);
   const weights = classWeights(labels, p.positiveWeight, data.weights);
   const featuresPerSplit = Math.max(1, p.maxFeatures === 'sqrt' ? Math.round(Math.sqrt(f)) : Math.round(p.maxFeatures * f));
   const treeParams: TreeParams = {
@@ -76,32 +85,36 @@ export async function trainForest(data: TrainingData, params: ForestParams = {},
     learningRate: 1,
     featuresPerSplit: featuresPerSplit >= f ? 0 : featuresPerSplit,
   };
-  const builder = new TreeBuilder(matrix);
+  const builder = await TreeBuilder.create(matrix, threads);
   const features = Int32Array.from(columns.keys());
   const counts = new Float64Array(n);
   const g = new Float64Array(n);
   const h = new Float64Array(n);
   const draws = Math.max(1, Math.round(p.sampleFraction * n));
   const trees: Tree[] = [];
-  for (let t = 0; t < p.trees; t++) {
-    await yieldNow();
-    options.onProgress?.(t / p.trees);
-    counts.fill(0);
-    for (let k = 0; k < draws; k++) {
-      const r = random.int(n);
-      counts[r] = (counts[r] as number) + 1;
+  try {
+    for (let t = 0; t < p.trees; t++) {
+      await yieldNow();
+      options.onProgress?.(t / p.trees);
+      counts.fill(0);
+      for (let k = 0; k < draws; k++) {
+        const r = random.int(n);
+        counts[r] = (counts[r] as number) + 1;
+      }
+      let rows = 0;
+      const index = builder.index;
+      for (let i = 0; i < n; i++) {
+        const c = counts[i] as number;
+        if (c === 0) continue;
+        const w = c * (weights[i] as number);
+        g[i] = -(labels[i] as number) * w;
+        h[i] = w;
+        index[rows++] = i;
+      }
+      trees.push(await builder.build(g, h, rows, features, treeParams, random, yieldNow));
     }
-    let rows = 0;
-    const index = builder.index;
-    for (let i = 0; i < n; i++) {
-      const c = counts[i] as number;
-      if (c === 0) continue;
-      const w = c * (weights[i] as number);
-      g[i] = -(labels[i] as number) * w;
-      h[i] = w;
-      index[rows++] = i;
-    }
-    trees.push(await builder.build(g, h, rows, features, treeParams, random, yieldNow));
+  } finally {
+    await builder.close();
   }
   options.onProgress?.(1);
   return createForestModel(modelFeatures(columns), trees, { ...p });

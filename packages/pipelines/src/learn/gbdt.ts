@@ -10,6 +10,7 @@ import {
   modelFeatures,
   sigmoid,
   type TrainingData,
+  threadsFor,
 } from './model.js';
 import { type Tree, TreeBuilder, type TreeParams, treeOutput, treeOutputBinned } from './tree-builder.js';
 
@@ -133,14 +134,18 @@ export async function trainGbdt(data: TrainingData, params: GbdtParams = {}, opt
   const random = createRandom(options.seed ?? 1);
   const { columns, labels } = data;
   const n = labels.length;
-  const cuts = computeCuts(
+  const cuts = await computeCuts(
     columns.map((c) => c.values),
     p.maxBins,
     random.fork(),
+    yieldNow,
   );
-  const matrix = applyCuts(
+  const threads = threadsFor(n, options.threads);
+  const matrix = await applyCuts(
     columns.map((c) => c.values),
     cuts,
+    threads >= 2,
+    yieldNow,
   );
   await yieldNow();
   const weights = classWeights(labels, p.positiveWeight, data.weights);
@@ -160,15 +165,17 @@ export async function trainGbdt(data: TrainingData, params: GbdtParams = {}, opt
   let validMargin: Float64Array | undefined;
   let validWeights: Float64Array | undefined;
   if (validation && validation.labels.length > 0) {
-    validMatrix = applyCuts(
+    validMatrix = await applyCuts(
       validation.columns.map((c) => c.values),
       cuts,
+      false,
+      yieldNow,
     );
     validMargin = new Float64Array(validation.labels.length).fill(baseMargin);
     validWeights = classWeights(validation.labels, p.positiveWeight, validation.weights);
   }
 
-  const builder = new TreeBuilder(matrix);
+  const builder = await TreeBuilder.create(matrix, threads);
   const treeParams: TreeParams = {
     maxDepth: p.maxDepth,
     maxLeaves: p.maxLeaves,
@@ -185,59 +192,63 @@ export async function trainGbdt(data: TrainingData, params: GbdtParams = {}, opt
   let best = Number.POSITIVE_INFINITY;
   let bestRound = 0;
   const inSample = p.subsample < 1 ? new Uint8Array(n) : undefined;
-  for (let t = 0; t < p.trees; t++) {
-    await yieldNow();
-    options.onProgress?.(t / p.trees);
-    for (let i = 0; i < n; i++) {
-      const pr = sigmoid(margin[i] as number);
-      const w = weights[i] as number;
-      grad[i] = (pr - (labels[i] as number)) * w;
-      hess[i] = Math.max(pr * (1 - pr), 1e-16) * w;
-    }
-    let rows = n;
-    const index = builder.index;
-    if (inSample) {
-      rows = 0;
+  try {
+    for (let t = 0; t < p.trees; t++) {
+      await yieldNow();
+      options.onProgress?.(t / p.trees);
       for (let i = 0; i < n; i++) {
-        const take = random.next() < p.subsample ? 1 : 0;
-        inSample[i] = take;
-        if (take) index[rows++] = i;
+        const pr = sigmoid(margin[i] as number);
+        const w = weights[i] as number;
+        grad[i] = (pr - (labels[i] as number)) * w;
+        hess[i] = Math.max(pr * (1 - pr), 1e-16) * w;
       }
-    } else for (let i = 0; i < n; i++) index[i] = i;
-    let features = allFeatures;
-    if (featureCount < columns.length) {
-      const pool = Int32Array.from(allFeatures);
-      for (let i = 0; i < featureCount; i++) {
-        const j = i + random.int(pool.length - i);
-        const tmp = pool[i] as number;
-        pool[i] = pool[j] as number;
-        pool[j] = tmp;
+      let rows = n;
+      const index = builder.index;
+      if (inSample) {
+        rows = 0;
+        for (let i = 0; i < n; i++) {
+          const take = random.next() < p.subsample ? 1 : 0;
+          inSample[i] = take;
+          if (take) index[rows++] = i;
+        }
+      } else for (let i = 0; i < n; i++) index[i] = i;
+      let features = allFeatures;
+      if (featureCount < columns.length) {
+        const pool = Int32Array.from(allFeatures);
+        for (let i = 0; i < featureCount; i++) {
+          const j = i + random.int(pool.length - i);
+          const tmp = pool[i] as number;
+          pool[i] = pool[j] as number;
+          pool[j] = tmp;
+        }
+        features = pool.subarray(0, featureCount).sort();
       }
-      features = pool.subarray(0, featureCount).sort();
-    }
-    const tree = await builder.build(grad, hess, rows, features, treeParams, random, yieldNow);
-    trees.push(tree);
-    const ranges = builder.leafRanges;
-    for (let k = 0; k < ranges.length; k += 3) {
-      const v = tree.value[ranges[k] as number] as number;
-      for (let q = ranges[k + 1] as number; q < (ranges[k + 2] as number); q++) {
-        const r = index[q] as number;
-        margin[r] = (margin[r] as number) + v;
+      const tree = await builder.build(grad, hess, rows, features, treeParams, random, yieldNow);
+      trees.push(tree);
+      const ranges = builder.leafRanges;
+      for (let k = 0; k < ranges.length; k += 3) {
+        const v = tree.value[ranges[k] as number] as number;
+        for (let q = ranges[k + 1] as number; q < (ranges[k + 2] as number); q++) {
+          const r = index[q] as number;
+          margin[r] = (margin[r] as number) + v;
+        }
+      }
+      if (inSample) {
+        for (let i = 0; i < n; i++) if (!inSample[i]) margin[i] = (margin[i] as number) + treeOutputBinned(tree, matrix.bins, n, i);
+      }
+      if (validMatrix && validMargin && validWeights && validation) {
+        const vn = validMargin.length;
+        for (let i = 0; i < vn; i++) validMargin[i] = (validMargin[i] as number) + treeOutputBinned(tree, validMatrix.bins, vn, i);
+        const loss = logLoss(validMargin, validation.labels, validWeights);
+        history.push(loss);
+        if (loss < best - 1e-12) {
+          best = loss;
+          bestRound = t + 1;
+        } else if (p.earlyStoppingRounds > 0 && t + 1 - bestRound >= p.earlyStoppingRounds) break;
       }
     }
-    if (inSample) {
-      for (let i = 0; i < n; i++) if (!inSample[i]) margin[i] = (margin[i] as number) + treeOutputBinned(tree, matrix.bins, n, i);
-    }
-    if (validMatrix && validMargin && validWeights && validation) {
-      const vn = validMargin.length;
-      for (let i = 0; i < vn; i++) validMargin[i] = (validMargin[i] as number) + treeOutputBinned(tree, validMatrix.bins, vn, i);
-      const loss = logLoss(validMargin, validation.labels, validWeights);
-      history.push(loss);
-      if (loss < best - 1e-12) {
-        best = loss;
-        bestRound = t + 1;
-      } else if (p.earlyStoppingRounds > 0 && t + 1 - bestRound >= p.earlyStoppingRounds) break;
-    }
+  } finally {
+    await builder.close();
   }
   options.onProgress?.(1);
   const kept = validMatrix && p.earlyStoppingRounds > 0 ? trees.slice(0, Math.max(bestRound, 1)) : trees;

@@ -290,3 +290,28 @@ describe('trainForest', () => {
     expect(Array.from(a)).not.toEqual(Array.from(c));
   });
 });
+
+describe('two threads', () => {
+  it('build the same trees as one thread', async () => {
+    const base = synthetic(60_000, 21);
+    // Ten features so the helper thread gets some: the synthetic three plus seven copies.
+    const columns = [
+      ...base.columns,
+      ...Array.from({ length: 7 }, (_, k) =>
+        num(
+          `copy${k}`,
+          Array.from(base.columns[k % 2]?.values ?? [], (v) => v * (k + 1)),
+        ),
+      ),
+    ];
+    const data = { columns, labels: base.labels };
+    const params = { trees: 8, maxDepth: 5, subsample: 0.8, earlyStoppingRounds: 0 };
+    const one = await trainGbdt(data, params, { threads: 1 });
+    const two = await trainGbdt(data, params, { threads: 2 });
+    expect(two.trees.map((t) => Array.from(t.value))).toEqual(one.trees.map((t) => Array.from(t.value)));
+    expect(two.trees.map((t) => Array.from(t.cover))).toEqual(one.trees.map((t) => Array.from(t.cover)));
+    const forestOne = await trainForest(data, { trees: 3, maxDepth: 6 }, { threads: 1 });
+    const forestTwo = await trainForest(data, { trees: 3, maxDepth: 6 }, { threads: 2 });
+    expect(forestTwo.trees.map((t) => Array.from(t.threshold))).toEqual(forestOne.trees.map((t) => Array.from(t.threshold)));
+  });
+});

@@ -162,6 +162,7 @@ export async function trainLogistic(data: TrainingData, params: LogisticParams =
     designRow(values, i, impute, design, row);
     z.set(row, i * p);
     z[i * p + p - 1] = 1;
+    if (i % CHUNK === CHUNK - 1) await yieldNow();
   }
 
   let totalW = 0;
