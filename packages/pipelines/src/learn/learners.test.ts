@@ -183,6 +183,18 @@ describe('trainGbdt', () => {
     });
   });
 
+  it('caps leaves with maxLeaves, splitting the best-gain leaf first', async () => {
+    const data = synthetic(500, 16);
+    const model = await trainGbdt(data, { trees: 5, maxDepth: 6, maxLeaves: 4, earlyStoppingRounds: 0 });
+    for (const tree of model.trees) expect(tree.feature.filter((f) => f < 0).length).toBe(4);
+    const deep = await trainGbdt(data, { trees: 1, maxDepth: 6, earlyStoppingRounds: 0 });
+    const tree = model.trees[0];
+    // The root split does not depend on the cap; the capped tree is much smaller than the uncapped one.
+    expect(tree?.feature[0]).toBe(deep.trees[0]?.feature[0]);
+    expect(tree?.threshold[0]).toBe(deep.trees[0]?.threshold[0]);
+    expect(deep.trees[0]?.feature.filter((f) => f < 0).length).toBeGreaterThan(8);
+  });
+
   it('learns where missing values go', async () => {
     const x: number[] = [];
     const labels: number[] = [];
