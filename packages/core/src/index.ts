@@ -87,3 +87,4 @@ export type {
   ValueWithUnit,
 } from './validate.js';
 export { createValidator } from './validate.js';
+export * from './report/index.js';

@@ -37,3 +37,6 @@ export async function loadBundle(source: string | BundleFiles, options?: LoadBun
 export function createPredictor(bundle: Bundle, options: Partial<PredictorOptions> = {}): Promise<Predictor> {
   return createCorePredictor(bundle, { ...options, runtime: options.runtime ?? nodeRuntime });
 }
+export type { PdfOptions, ReportFonts } from '@cairn/core/pdf';
+export { renderReportPdf } from '@cairn/core/pdf';
+export { loadReportFonts } from './fonts.js';
