@@ -133,6 +133,7 @@ describe('renderReportPdf', () => {
       label: `Laboratory value number ${i} with a long descriptive name`,
       type: 'number' as const,
       unit: 'µmol/L',
+      required: true,
     }));
     const manifest = { ...bundle.manifest, features };
     const values = Object.fromEntries(features.map((f, i) => [f.name, i * 1.5]));

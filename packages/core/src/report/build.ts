@@ -50,7 +50,12 @@ const LIMITS = { short: 120, long: 2000 } as const;
 
 /** Caps a string's length so no field can break a layout. */
 export function clampText(text: string, max: number = LIMITS.long): string {
-  const clean = text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '');
+  let clean = '';
+  for (const ch of text) {
+    const code = ch.charCodeAt(0);
+    // Control characters (other than tab and newlines) have no place in a report.
+    if (code >= 32 || code === 9 || code === 10 || code === 13) clean += code === 127 ? '' : ch;
+  }
   return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }
 
