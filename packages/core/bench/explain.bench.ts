@@ -11,7 +11,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rng } from '../src/__fixtures__/random-ensemble.js';
-import { assembleBundle, buildModel, createExplainer, type FeatureRecord, type TreeNodeSpec, treeEnsembleClassifierNode } from '../src/index.js';
+import {
+  assembleBundle,
+  buildModel,
+  createExplainer,
+  type FeatureRecord,
+  type TreeNodeSpec,
+  treeEnsembleClassifierNode,
+} from '../src/index.js';
 
 const FEATURES = 30;
 const quick = process.argv.includes('--quick');
@@ -30,7 +37,14 @@ function syntheticData(rows: number, seed: number): { x: number[][]; y: number[]
   const random = rng(seed);
   const x = Array.from({ length: rows }, () => Array.from({ length: FEATURES }, () => Math.fround(normal(random))));
   const y = x.map((r) => {
-    const z = r[0]! * r[1]! + Math.sin(2 * r[2]!) + (r[3]! > 0.5 ? 1 : -0.5) + 0.5 * r[4]! ** 2 - 0.3 * r[5]! + 0.2 * r[6]! * r[7]! + 0.5 * normal(random);
+    const z =
+      r[0]! * r[1]! +
+      Math.sin(2 * r[2]!) +
+      (r[3]! > 0.5 ? 1 : -0.5) +
+      0.5 * r[4]! ** 2 -
+      0.3 * r[5]! +
+      0.2 * r[6]! * r[7]! +
+      0.5 * normal(random);
     return z > 0.3 ? 1 : 0;
   });
   return { x, y };
@@ -48,7 +62,7 @@ function findPython(): string | undefined {
   return undefined;
 }
 
-const PYTHON = String.raw`
+const PYTHON = `
 import json, sys, time
 import numpy as np
 import xgboost as xgb
@@ -130,7 +144,12 @@ async function timeCairn(trees: TreeNodeSpec[][], baseMargin: number, rows: Feat
     ],
     nodes: [treeEnsembleClassifierNode({ trees, input: 'input', outputs: ['label', 'probabilities'], baseValue: baseMargin })],
   });
-  const features = Array.from({ length: FEATURES }, (_, i) => ({ name: `f${i}`, label: `f${i}`, type: 'number' as const, required: false }));
+  const features = Array.from({ length: FEATURES }, (_, i) => ({
+    name: `f${i}`,
+    label: `f${i}`,
+    type: 'number' as const,
+    required: false,
+  }));
   const spec = { id: 'bench', name: 'Bench', version: '1.0.0', intendedUse: 'Benchmark.', limitations: ['Synthetic.'], features };
   const { bundle } = await assembleBundle(spec, model);
   const explainer = await createExplainer(bundle, { method: 'tree-path' });
@@ -151,7 +170,9 @@ const fmt = (v: number) => v.toLocaleString('en', { maximumFractionDigits: 0 });
 async function main(): Promise<void> {
   const python = findPython();
   const dir = mkdtempSync(join(tmpdir(), 'cairn-explain-bench-'));
-  console.log(`Explanations per second, one thread, ${FEATURES} features${python ? '' : ' (python3 with xgboost not found: random ensembles, Cairn only)'}`);
+  console.log(
+    `Explanations per second, one thread, ${FEATURES} features${python ? '' : ' (python3 with xgboost not found: random ensembles, Cairn only)'}`,
+  );
   const lines: string[] = [];
   try {
     const train = syntheticData(quick ? 2000 : 10000, 1);
@@ -161,10 +182,21 @@ async function main(): Promise<void> {
       writeFileSync(join(dir, 'explain.csv'), explain.map((r) => r.join(',')).join('\n'));
       const rows = explain.map(toRecord);
       if (python) {
-        const conf = { train: join(dir, 'train.csv'), explain: join(dir, 'explain.csv'), model: join(dir, 'model.json'), out: join(dir, 'out.json'), trees: cfg.trees, depth: cfg.depth, repeats: 3 };
+        const conf = {
+          train: join(dir, 'train.csv'),
+          explain: join(dir, 'explain.csv'),
+          model: join(dir, 'model.json'),
+          out: join(dir, 'out.json'),
+          trees: cfg.trees,
+          depth: cfg.depth,
+          repeats: 3,
+        };
         writeFileSync(join(dir, 'bench.py'), PYTHON);
         writeFileSync(join(dir, 'conf.json'), JSON.stringify(conf));
-        execFileSync(python, [join(dir, 'bench.py'), join(dir, 'conf.json')], { stdio: 'inherit', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+        execFileSync(python, [join(dir, 'bench.py'), join(dir, 'conf.json')], {
+          stdio: 'inherit',
+          env: { ...process.env, OMP_NUM_THREADS: '1' },
+        });
         const xgb = JSON.parse(readFileSync(conf.out, 'utf8')) as { seconds: number; rows: number; contribs: number[][]; version: string };
         const { trees, baseMargin } = treesFromXgboost(readFileSync(conf.model, 'utf8'));
         const nodes = trees.reduce((s, t) => s + t.length, 0);
