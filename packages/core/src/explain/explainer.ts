@@ -562,7 +562,8 @@ async function kernelEngine(
   background = usable;
   const B = background.length;
   const coalitionBudget = Math.floor((options.budget - 1) / B);
-  const random = seededRandom(options.seed);
+  // One plan for every patient: an explanation then depends only on the patient, not on call order.
+  const plan = planCoalitions(M, coalitionBudget, seededRandom(options.seed));
   const names = features.map((f) => f.name);
 
   return {
@@ -572,7 +573,6 @@ async function kernelEngine(
     async run(rows) {
       const out = [];
       for (const x of rows) {
-        const plan = planCoalitions(M, coalitionBudget, random);
         const records: FeatureRecord[] = [x];
         for (let k = 0; k < plan.count; k++) {
           for (const bg of background) {

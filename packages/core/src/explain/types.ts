@@ -80,7 +80,7 @@ export interface ExplainerOptions {
    */
   kernelBudget?: number;
   /**
-   * KernelSHAP: seed of the coalition sampler, so explanations are reproducible.
+   * KernelSHAP: seed of the coalition sampler (one set of coalitions per explainer, so explanations are reproducible).
    * @defaultValue 1
    */
   seed?: number;
