@@ -11,6 +11,8 @@ export interface BundleFiles {
   readonly reference?: string | Uint8Array;
   /** signature.jws */
   readonly signature?: string | Uint8Array;
+  /** fhir-mapping.json */
+  readonly fhirMapping?: string | Uint8Array;
 }
 
 /** File names inside a bundle folder or archive. */
@@ -19,6 +21,7 @@ export const BUNDLE_FILES = {
   model: 'model.onnx',
   reference: 'reference.csv',
   signature: 'signature.jws',
+  fhirMapping: 'fhir-mapping.json',
 } as const;
 
 /** Limits applied when reading an archive. */
@@ -92,7 +95,14 @@ export function readBundleArchive(bytes: Uint8Array, limits: ArchiveLimits = {})
   if (!model) throw invalidBundle('archive has no model.onnx', ['model.onnx']);
   const reference = byBase.get(BUNDLE_FILES.reference);
   const signature = byBase.get(BUNDLE_FILES.signature);
-  return { manifest, model, ...(reference ? { reference } : {}), ...(signature ? { signature } : {}) };
+  const fhirMapping = byBase.get(BUNDLE_FILES.fhirMapping);
+  return {
+    manifest,
+    model,
+    ...(reference ? { reference } : {}),
+    ...(signature ? { signature } : {}),
+    ...(fhirMapping ? { fhirMapping } : {}),
+  };
 }
 
 function bytesOf(value: string | Uint8Array | object): Uint8Array {
@@ -109,5 +119,6 @@ export function writeBundleArchive(files: BundleFiles): Uint8Array {
   };
   if (files.reference !== undefined) entries[BUNDLE_FILES.reference] = bytesOf(files.reference);
   if (files.signature !== undefined) entries[BUNDLE_FILES.signature] = bytesOf(files.signature);
+  if (files.fhirMapping !== undefined) entries[BUNDLE_FILES.fhirMapping] = bytesOf(files.fhirMapping);
   return zipSync(entries, { level: 6, mtime: new Date('2000-01-01T00:00:00Z') });
 }

@@ -23,6 +23,8 @@ export interface AssembleOptions {
   reference?: readonly FeatureRecord[];
   /** The signature, when signing happens elsewhere. */
   signature?: string;
+  /** fhir-mapping.json content (object or JSON text), hashed into the manifest. */
+  fhirMapping?: unknown;
   /** @defaultValue new Date() */
   now?: Date;
   /** Recorded in provenance.tool. */
@@ -130,15 +132,23 @@ export async function assembleBundle(
   if (options.reference && options.reference.length > 0) {
     reference = formatReferenceCsv(options.reference, draft.features);
   }
+  const mapping =
+    options.fhirMapping === undefined
+      ? undefined
+      : typeof options.fhirMapping === 'string'
+        ? options.fhirMapping
+        : `${JSON.stringify(options.fhirMapping, null, 2)}\n`;
   const manifest = parseManifest({
     ...draft,
     ...(reference ? { reference: { file: 'reference.csv', sha256: await sha256Hex(reference), rows: options.reference?.length } } : {}),
+    ...(mapping ? { fhirMapping: { file: 'fhir-mapping.json', sha256: await sha256Hex(mapping) } } : {}),
   });
   const files: BundleFiles = {
     manifest: `${JSON.stringify(manifest, null, 2)}\n`,
     model,
     ...(reference ? { reference } : {}),
     ...(options.signature ? { signature: options.signature } : {}),
+    ...(mapping ? { fhirMapping: mapping } : {}),
   };
   const bundle = await loadBundle(files);
   return { files, bundle };

@@ -163,3 +163,16 @@ describe('bundle signatures', () => {
     expect(e.code).toBe('signature_invalid');
   });
 });
+
+describe('fhir-mapping.json in bundles', () => {
+  it('travels in archives, is hash-checked, and refused when unlisted', async () => {
+    const mapping = '{"features":{}}\n';
+    const files = await heartBundleFiles({ fhirMapping: { file: 'fhir-mapping.json', sha256: await sha256Hex(mapping) } });
+    const bundle = await loadBundle(readBundleArchive(writeBundleArchive({ ...files, fhirMapping: mapping })));
+    expect(bundle.fhirMapping).toEqual({ features: {} });
+    let e = await rejects(loadBundle({ ...files, fhirMapping: '{"features":{"x":1}}' }));
+    expect(e.code).toBe('checksum_mismatch');
+    e = await rejects(loadBundle({ ...(await heartBundleFiles()), fhirMapping: mapping }));
+    expect(e.message).toMatch(/does not list it/);
+  });
+});

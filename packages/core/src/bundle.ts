@@ -22,6 +22,8 @@ export interface Bundle {
   readonly reference: ReferenceData | undefined;
   /** Present when the bundle was signed and verified against a trusted key. */
   readonly signature: SignatureInfo | undefined;
+  /** fhir-mapping.json, parsed as JSON (checked against its hash; validate it with @cairn/fhir-adapter's parseMapping). */
+  readonly fhirMapping: unknown;
 }
 
 /** Options of {@link loadBundle}. */
@@ -111,5 +113,33 @@ async function load(files: BundleFiles, options: LoadBundleOptions): Promise<Bun
   } else if (files.reference !== undefined) {
     throw invalidBundle('the bundle has reference.csv, but cairn.json does not list it (so its checksum is unchecked)', ['reference']);
   }
-  return { manifest, model, modelBytes, modelSha256, io, rewrites, reference, signature };
+  let fhirMapping: unknown;
+  if (manifest.fhirMapping) {
+    if (files.fhirMapping === undefined)
+      throw invalidBundle('cairn.json lists fhir-mapping.json, but the bundle has none', ['fhir-mapping.json']);
+    const mapSha = await sha256Hex(files.fhirMapping);
+    if (mapSha !== manifest.fhirMapping.sha256) {
+      throw new CairnError(
+        'checksum_mismatch',
+        `fhir-mapping.json does not match cairn.json: SHA-256 is ${mapSha}, the manifest says ${manifest.fhirMapping.sha256}`,
+        {
+          issues: [issue(['fhirMapping', 'sha256'], 'mismatch', 'fhir-mapping.json checksum differs from the manifest')],
+        },
+      );
+    }
+    try {
+      fhirMapping = JSON.parse(text(files.fhirMapping));
+    } catch (cause) {
+      throw invalidBundle(
+        `fhir-mapping.json is not valid JSON (${cause instanceof Error ? cause.message : String(cause)})`,
+        ['fhir-mapping.json'],
+        cause,
+      );
+    }
+  } else if (files.fhirMapping !== undefined) {
+    throw invalidBundle('the bundle has fhir-mapping.json, but cairn.json does not list it (so its checksum is unchecked)', [
+      'fhirMapping',
+    ]);
+  }
+  return { manifest, model, modelBytes, modelSha256, io, rewrites, reference, signature, fhirMapping };
 }

@@ -178,6 +178,13 @@ const manifestShape = z.strictObject({
     })
     .optional()
     .describe('Background rows for explanations and drift'),
+  fhirMapping: z
+    .strictObject({
+      file: z.literal('fhir-mapping.json').default('fhir-mapping.json'),
+      sha256: sha256Hex,
+    })
+    .optional()
+    .describe('How features are read from FHIR R4 records (see @cairn/fhir-adapter)'),
   explanation: z
     .strictObject({
       method: z.enum(['auto', 'tree-path', 'tree-interventional', 'linear', 'kernel']).default('auto'),

@@ -27,7 +27,9 @@ export async function readBundleFiles(path: string): Promise<BundleFiles> {
   if (!model) throw invalidBundle(`${path} has no model.onnx`, ['model.onnx']);
   const reference = await readOptional(join(path, BUNDLE_FILES.reference));
   const signature = await readOptional(join(path, BUNDLE_FILES.signature));
+  const fhirMapping = await readOptional(join(path, BUNDLE_FILES.fhirMapping));
   return {
+    ...(fhirMapping ? { fhirMapping: new Uint8Array(fhirMapping) } : {}),
     manifest: new Uint8Array(manifest),
     model: new Uint8Array(model),
     ...(reference ? { reference: new Uint8Array(reference) } : {}),
@@ -64,6 +66,7 @@ export async function writeBundleFiles(path: string, files: BundleFiles, options
       await writeFile(join(temp, BUNDLE_FILES.model), files.model);
       if (files.reference !== undefined) await writeFile(join(temp, BUNDLE_FILES.reference), toBytes(files.reference));
       if (files.signature !== undefined) await writeFile(join(temp, BUNDLE_FILES.signature), toBytes(files.signature));
+      if (files.fhirMapping !== undefined) await writeFile(join(temp, BUNDLE_FILES.fhirMapping), toBytes(files.fhirMapping));
     }
     if (exists) await rm(target, { recursive: true, force: true });
     await rename(temp, target);
