@@ -190,6 +190,7 @@ function compileCategory(f: Feature): Check {
 
 interface CompiledFeature {
   readonly name: string;
+  readonly path: readonly string[];
   readonly check: Check;
   readonly feature: Feature;
 }
@@ -199,6 +200,7 @@ export function createValidator(features: readonly Feature[], options: ValidateO
   const unknownFields = options.unknownFields ?? 'reject';
   const compiled: CompiledFeature[] = features.map((f) => ({
     name: f.name,
+    path: Object.freeze([f.name]),
     feature: f,
     check:
       f.type === 'number' || f.type === 'integer'
@@ -218,9 +220,11 @@ export function createValidator(features: readonly Feature[], options: ValidateO
     }
     const input = record as Record<string, unknown>;
     const values: Record<string, FeatureValue> = {};
+    const base = path.length === 0 ? undefined : path;
     for (const c of compiled) {
       const raw = Object.hasOwn(input, c.name) ? input[c.name] : undefined;
-      const p = [...path, c.name];
+      // Shared one-element paths keep the common (valid) case free of per-field allocations.
+      const p = base ? [...base, c.name] : c.path;
       if (isMissing(raw)) {
         const f = c.feature;
         if (f.impute !== undefined && !f.required) {
