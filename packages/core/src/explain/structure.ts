@@ -172,8 +172,18 @@ function linearColumns(node: OnnxNode, transform: Head['transform']): { columns:
     intList(node, 'classlabels_ints').length || ((node.attributes.get('classlabels_strings') as string[] | undefined)?.length ?? 0);
   const classes = intercepts.length;
   if (classes === 1 && labels === 2) {
-    // onnxruntime writes [1 − s, s] here, whatever the post-transform.
     const b = intercepts[0] as number;
+    if (transform === 'logistic') {
+      // onnxruntime 1.30 writes [1 − σ(s), σ(s)] = [σ(−s), σ(s)] with LOGISTIC (skl2onnx's binary logistic regression).
+      return {
+        columns: [
+          { src: 0, sign: -1, bias: -b },
+          { src: 0, sign: 1, bias: b },
+        ],
+        transform: 'logistic',
+      };
+    }
+    // With NONE (and SOFTMAX, which it does not apply here) onnxruntime writes [1 − s, s].
     return {
       columns: [
         { src: 0, sign: -1, bias: 1 - b },
