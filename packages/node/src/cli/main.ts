@@ -3,9 +3,13 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { readTrustedKeys } from '../keys.js';
 import { VERSION } from '../version.js';
 import { createBundleCommand, packBundleCommand, signBundleCommand, verifyBundleCommand } from './bundle.js';
+import { explainCommand } from './explain.js';
+import { fhirAssessCommand, fhirFeaturesCommand } from './fhir.js';
 import { inspectCommand } from './inspect.js';
 import { type CliIO, ExitError, printError } from './io.js';
 import { predictCommand } from './predict.js';
+import { reportCommand } from './report.js';
+import { trainCommand } from './train.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -130,6 +134,115 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
         }),
       ),
     );
+
+  program
+    .command('explain')
+    .description('explain predictions: one SHAP contribution per feature (CSV in, CSV out; or JSON with a narrative)')
+    .requiredOption('--bundle <path>', 'bundle folder or .cairn archive')
+    .requiredOption('--input <file>', 'patients.csv, or patient.json / patients.json')
+    .option('--out <file>', 'contributions.csv (or .json) instead of stdout')
+    .addOption(new Option('--space <space>', 'output space').choices(['margin', 'probability']).default('margin'))
+    .addOption(
+      new Option('--method <method>', 'explanation method')
+        .choices(['auto', 'tree-path', 'tree-interventional', 'linear', 'kernel'])
+        .default('auto'),
+    )
+    .addOption(new Option('--chunk-size <n>', 'rows per batch').argParser(positiveInt).default(1024))
+    .option('--progress', 'always show a progress bar')
+    .option('--no-progress', 'never show a progress bar')
+    .option('--ignore-unknown', 'ignore input columns that are not features')
+    .option('--trusted-key <pem>', 'trusted public key (repeatable; also CAIRN_TRUSTED_KEYS)', collect)
+    .action((opts) =>
+      run(async () =>
+        explainCommand(io, {
+          bundle: opts.bundle,
+          input: opts.input,
+          out: opts.out,
+          space: opts.space,
+          method: opts.method,
+          chunkSize: opts.chunkSize,
+          progress: opts.progress,
+          ignoreUnknown: opts.ignoreUnknown,
+          load: await loadOptions(io, opts.trustedKey),
+        }),
+      ),
+    );
+
+  program
+    .command('report')
+    .description('build the report for one patient: prediction, factors, model card (PDF, HTML or text)')
+    .requiredOption('--bundle <path>', 'bundle folder or .cairn archive')
+    .requiredOption('--input <file>', 'patient.json')
+    .requiredOption('--out <file>', 'report.pdf, report.html or report.txt')
+    .addOption(new Option('--format <format>', 'output format (default: from --out)').choices(['pdf', 'html', 'text']))
+    .option('--institution <name>', 'institution name in the header')
+    .option('--logo <file>', 'PNG or JPEG logo for the header')
+    .addOption(new Option('--page-size <size>', 'PDF page size').choices(['A4', 'Letter']).default('A4'))
+    .option('--trusted-key <pem>', 'trusted public key (repeatable; also CAIRN_TRUSTED_KEYS)', collect)
+    .action((opts) =>
+      run(async () =>
+        reportCommand(io, {
+          bundle: opts.bundle,
+          input: opts.input,
+          out: opts.out,
+          format: opts.format,
+          institution: opts.institution,
+          logo: opts.logo,
+          pageSize: opts.pageSize,
+          load: await loadOptions(io, opts.trustedKey),
+        }),
+      ),
+    );
+
+  program
+    .command('train')
+    .description('train a model from a CSV into an evaluated, explainable bundle')
+    .requiredOption('--data <csv>', 'training data (CSV or TSV)')
+    .requiredOption('--target <expr>', 'target column and positive condition, e.g. "num > 0" or "Outcome == 1"')
+    .requiredOption('--out <path>', 'bundle folder, or a file ending in .cairn')
+    .option('--pipeline <id>', 'logistic, gbdt or random-forest', 'gbdt')
+    .option('--test <csv>', 'a separate test file (otherwise a stratified split)')
+    .addOption(
+      new Option('--trials <n>', 'hyperparameter search trials (0: defaults)')
+        .argParser((v) => (v === '0' ? 0 : positiveInt(v)))
+        .default(0),
+    )
+    .addOption(new Option('--folds <n>', 'cross-validation folds for the search').argParser(positiveInt).default(5))
+    .option('--objective <objective>', 'search objective: roc-auc, f1, f2, recall@precision=0.8', 'roc-auc')
+    .option('--threshold <rule>', 'threshold: f1, f2, recall=0.9 (screening) or a probability', 'f1')
+    .option('--missing <tokens>', "comma-separated cells that mean missing (default '', ?, NA, NaN, null)")
+    .option('--missing-in <column:values>', 'extra missing values in one column, e.g. Glucose:0 (repeatable)', collect)
+    .option('--exclude <columns>', 'comma-separated columns to leave out (ids, leakage)')
+    .option('--schema <json>', 'column types, labels, units and categories')
+    .option('--card <json>', 'model description: id, name, intendedUse, limitations, population, …')
+    .option('--id <id>', 'model id (default: the output name)')
+    .option('--name <name>', 'model name')
+    .option('--model-version <semver>', 'model version', undefined)
+    .option('--intended-use <text>', 'who uses the model, for whom, for what decision')
+    .option('--limitation <text>', 'a known limitation (repeatable)', collect)
+    .option('--params <json>', 'hyperparameters of the pipeline')
+    .addOption(new Option('--seed <n>', 'random seed').argParser(positiveInt).default(1))
+    .option('--no-shap', 'skip the SHAP summary in the model card')
+    .option('--force', 'replace an existing bundle')
+    .option('--progress', 'always show a progress bar')
+    .option('--no-progress', 'never show a progress bar')
+    .action((opts) => run(() => trainCommand(io, opts)));
+
+  const fhir = program.command('fhir').description('read features from FHIR R4 records');
+  const fhirOptions = (cmd: Command) =>
+    cmd
+      .requiredOption('--bundle <path>', 'bundle folder or .cairn archive')
+      .requiredOption('--fhir <file>', 'a FHIR Bundle (searchset, collection or transaction) or an array of resources')
+      .option('--mapping <json>', 'fhir-mapping.json (default: the one in the bundle)')
+      .option('--as-of <date>', 'compute features as of this date (default: now)')
+      .option('--patient <id>', 'the patient, when the file holds several')
+      .option('--trusted-key <pem>', 'trusted public key (repeatable; also CAIRN_TRUSTED_KEYS)', collect);
+  fhirOptions(fhir.command('features').description('print the feature record, provenance and missing features as JSON')).action((opts) =>
+    run(async () => fhirFeaturesCommand(io, { ...opts, load: await loadOptions(io, opts.trustedKey) })),
+  );
+  fhirOptions(fhir.command('assess').description('features, prediction with explanation, and a validated FHIR RiskAssessment')).action(
+    (opts) => run(async () => fhirAssessCommand(io, { ...opts, load: await loadOptions(io, opts.trustedKey) })),
+  );
 
   for (const register of registrars) register(program, io, run);
 
