@@ -4,7 +4,6 @@ import { CairnError, createExplainer, issue, summarizeExplanations } from '@cair
 import {
   type DataSchema,
   dataSchemaSchema,
-  getPipeline,
   type ModelDescription,
   type PipelineResult,
   type PipelineStage,
@@ -114,7 +113,7 @@ export function metricsTable(result: PipelineResult): string {
 
 /** `cairn train` */
 export async function trainCommand(io: CliIO, options: TrainCommandOptions): Promise<void> {
-  const pipeline = getPipeline(options.pipeline);
+  const pipeline = pipelines.find((p) => p.id === options.pipeline);
   if (!pipeline) {
     throw new CairnError(
       'invalid_argument',
