@@ -1,0 +1,7 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  resolve: { conditions: ['@cairn/source'] },
+  ssr: { resolve: { conditions: ['@cairn/source'] } },
+  test: { name: '@cairn/example-heart-disease', include: ['*.test.ts'], testTimeout: 120_000 },
+});
