@@ -40,6 +40,32 @@ interface Fonts {
   chars: Set<number>;
 }
 
+// OpenType shaping (ligatures, kerning, mark positioning) costs ~0.5 ms per string with fontkit
+// and pdf-lib does not apply kerning anyway; report text is NFC-normalised, so accented letters
+// are single code points and need no shaping.
+const NO_SHAPING = { liga: false, kern: false, calt: false, clig: false, mark: false, mkmk: false, ccmp: false, locl: false, rlig: false };
+
+const advanceCache = new WeakMap<PDFFont, Map<string, number>>();
+
+/** Width of text at a size, from memoised per-character advances (no shaping, so they add up). */
+function measure(font: PDFFont, text: string, size: number): number {
+  let cache = advanceCache.get(font);
+  if (!cache) {
+    cache = new Map();
+    advanceCache.set(font, cache);
+  }
+  let width = 0;
+  for (const ch of text) {
+    let w = cache.get(ch);
+    if (w === undefined) {
+      w = font.widthOfTextAtSize(ch, 1);
+      cache.set(ch, w);
+    }
+    width += w;
+  }
+  return width * size;
+}
+
 /** Lays text out on pages, breaking pages as needed. */
 class Layout {
   page!: PDFPage;
@@ -70,7 +96,7 @@ class Layout {
   /** Replaces characters the font cannot draw, so nothing renders as a blank box or throws. */
   safe(text: string): string {
     let out = '';
-    for (const ch of text) {
+    for (const ch of text.normalize('NFC')) {
       const code = ch.codePointAt(0) as number;
       out += code === 10 || this.fonts.chars.has(code) ? ch : '?';
     }
@@ -84,13 +110,13 @@ class Layout {
       let line = '';
       for (const word of paragraph.split(/\s+/).filter(Boolean)) {
         let w = word;
-        while (font.widthOfTextAtSize(w, size) > width) {
+        while (measure(font, w, size) > width) {
           // Longest prefix that fits, by binary search (a pasted identifier can be thousands of characters).
           let lo = 1;
           let hi = w.length - 1;
           while (lo < hi) {
             const mid = (lo + hi + 1) >> 1;
-            if (font.widthOfTextAtSize(w.slice(0, mid), size) <= width) lo = mid;
+            if (measure(font, w.slice(0, mid), size) <= width) lo = mid;
             else hi = mid - 1;
           }
           const cut = lo;
@@ -102,7 +128,7 @@ class Layout {
           w = w.slice(cut);
         }
         const next = line ? `${line} ${w}` : w;
-        if (font.widthOfTextAtSize(next, size) <= width) line = next;
+        if (measure(font, next, size) <= width) line = next;
         else {
           lines.push(line);
           line = w;
@@ -161,7 +187,7 @@ function drawSection(l: Layout, s: ReportSection, logo: PDFImage | undefined): v
       const boxTop = l.y;
       l.page.drawRectangle({ x: MARGIN, y: boxTop - 56, width: 6, height: 56, color });
       l.page.drawText(l.safe(s.probabilityText), { x: MARGIN + 16, y: boxTop - 34, size: 28, font: l.fonts.bold, color: INK });
-      const pw = l.fonts.bold.widthOfTextAtSize(l.safe(s.probabilityText), 28);
+      const pw = measure(l.fonts.bold, l.safe(s.probabilityText), 28);
       l.page.drawText(l.safe(s.band.label), { x: MARGIN + 28 + pw, y: boxTop - 30, size: 14, font: l.fonts.bold, color });
       l.y = boxTop - 42;
       l.text(s.meaning, { x: 16, size: 9.5, color: MUTED });
@@ -211,7 +237,7 @@ function drawSection(l: Layout, s: ReportSection, logo: PDFImage | undefined): v
         const up = bar.contribution >= 0;
         l.page.drawRectangle({ x: up ? mid : mid - len, y: y0 - 13, width: Math.max(len, 0.5), height: 10, color: up ? UP : DOWN });
         const value = `${up ? '+' : '−'}${Math.abs(bar.contribution).toFixed(3)}`;
-        const vw = l.fonts.regular.widthOfTextAtSize(value, 8);
+        const vw = measure(l.fonts.regular, value, 8);
         l.page.drawText(value, { x: up ? mid + len + 3 : mid - len - 3 - vw, y: y0 - 11, size: 8, font: l.fonts.regular, color: MUTED });
         l.y = y0 - h;
       }
@@ -267,8 +293,8 @@ export async function renderReportPdf(report: Report, options: PdfOptions): Prom
   let regular: PDFFont;
   let bold: PDFFont;
   try {
-    regular = await doc.embedFont(options.fonts.regular, { subset: true });
-    bold = options.fonts.bold ? await doc.embedFont(options.fonts.bold, { subset: true }) : regular;
+    regular = await doc.embedFont(options.fonts.regular, { subset: true, features: NO_SHAPING });
+    bold = options.fonts.bold ? await doc.embedFont(options.fonts.bold, { subset: true, features: NO_SHAPING }) : regular;
   } catch (cause) {
     throw new CairnError(
       'invalid_argument',
@@ -303,7 +329,7 @@ export async function renderReportPdf(report: Report, options: PdfOptions): Prom
     });
     const label = layout.safe(report.pageLabel(i + 1, pages));
     page.drawText(label, {
-      x: MARGIN + layout.width - regular.widthOfTextAtSize(label, 7),
+      x: MARGIN + layout.width - measure(regular, label, 7),
       y: MARGIN - 8,
       size: 7,
       font: regular,
