@@ -196,7 +196,7 @@ function drawSection(l: Layout, s: ReportSection, logo: PDFImage | undefined): v
     }
     case 'inputs': {
       l.heading(s.title);
-      const cols = [0, l.width * 0.36, l.width * 0.56, l.width * 0.68];
+      const cols = [0, l.width * 0.36, l.width * 0.62, l.width * 0.72];
       for (const row of s.rows) {
         const labelLines = l.wrap(row.label, l.fonts.regular, 9.5, cols[1]! - 8);
         const valueLines = l.wrap(row.value, l.fonts.bold, 9.5, cols[2]! - cols[1]! - 8);
@@ -225,6 +225,7 @@ function drawSection(l: Layout, s: ReportSection, logo: PDFImage | undefined): v
       const mid = MARGIN + labelW + 8 + chartW / 2;
       const max = Math.max(...s.bars.map((b) => Math.abs(b.contribution)), 1e-12);
       const half = chartW / 2 - 44;
+      // The zero axis is drawn per row, so it spans the chart across page breaks and wrapped labels.
       for (const bar of s.bars) {
         const label = l.wrap(bar.valueText ? `${bar.label} = ${bar.valueText}` : bar.label, l.fonts.regular, 9, labelW);
         const h = Math.max(16, label.length * 11.5 + 4);
@@ -239,9 +240,9 @@ function drawSection(l: Layout, s: ReportSection, logo: PDFImage | undefined): v
         const value = `${up ? '+' : '−'}${Math.abs(bar.contribution).toFixed(3)}`;
         const vw = measure(l.fonts.regular, value, 8);
         l.page.drawText(value, { x: up ? mid + len + 3 : mid - len - 3 - vw, y: y0 - 11, size: 8, font: l.fonts.regular, color: MUTED });
+        l.page.drawLine({ start: { x: mid, y: y0 }, end: { x: mid, y: y0 - h }, thickness: 0.5, color: MUTED });
         l.y = y0 - h;
       }
-      l.page.drawLine({ start: { x: mid, y: l.y + 2 }, end: { x: mid, y: l.y + 2 + 16 * s.bars.length }, thickness: 0.5, color: MUTED });
       l.y -= 4;
       l.text(s.caption, { size: 8, color: MUTED });
       return;
