@@ -17,6 +17,9 @@ export type CairnErrorCode =
   | 'unsupported'
   | 'inference_failed'
   | 'not_found'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'unavailable'
   | 'limit_exceeded'
   | 'cancelled'
   | 'internal';

@@ -13,14 +13,13 @@ export type FhirErrorReason =
   | 'bad_response';
 
 const CODE: Record<FhirErrorReason, CairnErrorCode> = {
-  // @cairn/core has no authentication codes yet: a refused token is a bad argument of the call.
-  unauthorized: 'invalid_argument',
-  forbidden: 'invalid_argument',
+  unauthorized: 'unauthorized',
+  forbidden: 'forbidden',
   not_found: 'not_found',
-  rate_limited: 'internal',
-  server_error: 'internal',
+  rate_limited: 'unavailable',
+  server_error: 'unavailable',
   bad_request: 'invalid_input',
-  network: 'internal',
+  network: 'unavailable',
   bad_response: 'internal',
 };
 
