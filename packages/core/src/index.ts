@@ -74,6 +74,7 @@ export type { BatchItem, BatchOptions, BatchScores, Prediction, Predictor, Predi
 export { createPredictor } from './predictor.js';
 export type { ReferenceData, ReferenceSampleOptions } from './reference.js';
 export { formatReferenceCsv, parseReferenceCsv, referenceFromCsv } from './reference.js';
+export * from './report/index.js';
 export type { InferenceSession, OrtRuntime, Tensor } from './runtime.js';
 export type { SignatureAlgorithm, SignatureInfo, SigningKey, TrustedKey } from './signing.js';
 export { keyId, SIGNATURE_TYPE, signManifest, verifyManifestSignature } from './signing.js';
@@ -87,4 +88,3 @@ export type {
   ValueWithUnit,
 } from './validate.js';
 export { createValidator } from './validate.js';
-export * from './report/index.js';
