@@ -104,13 +104,15 @@ export const inputsSchema = z.discriminatedUnion('layout', [
   }),
 ]);
 
-/** Where the positive-class probability is read from. */
+/** Where the model's score is read from: the positive-class probability, or a real value (a treatment effect). */
 export const outputSchema = z.strictObject({
   name: z.string().min(1).describe('ONNX output (a ZipMap output is resolved to its probability tensor)'),
   kind: z
-    .enum(['probabilities', 'probability', 'logit'])
+    .enum(['probabilities', 'probability', 'logit', 'value'])
     .default('probabilities')
-    .describe('probabilities: [N, classes]; probability: [N] or [N, 1]; logit: [N] or [N, 1] log-odds'),
+    .describe(
+      'probabilities: [N, classes]; probability: [N] or [N, 1]; logit: [N] or [N, 1] log-odds; value: [N] or [N, 1] real numbers (treatment-effect models)',
+    ),
   positiveClass: z.union([z.string(), z.number()]).optional().describe('Label of the positive class'),
   positiveIndex: z.number().int().min(0).optional().describe('Column of the positive class, when labels are unknown'),
 });
@@ -121,6 +123,17 @@ export const riskBandSchema = z.strictObject({
   label: z.string().min(1),
   below: z.number().gt(0).max(1).optional(),
   description: z.string().optional(),
+});
+
+/** What a treatment-effect model estimates: the effect of a treatment on an outcome for a patient with these features. */
+export const effectSchema = z.strictObject({
+  treatment: z.string().min(1).describe('The treatment compared with no treatment, e.g. the column it was read from'),
+  outcome: z.string().min(1).describe('The outcome the effect is on'),
+  scale: z
+    .enum(['difference', 'risk-difference'])
+    .default('difference')
+    .describe('difference: expected outcome if treated minus if untreated; risk-difference: the same for a binary outcome'),
+  unit: z.string().min(1).optional().describe('Unit of the outcome (and so of the effect)'),
 });
 
 /** A metric with an optional confidence interval. */
@@ -138,14 +151,23 @@ const manifestShape = z.strictObject({
   id: identifier,
   name: z.string().min(1).max(200),
   version: semver,
-  task: z.enum(['binary-classification']).default('binary-classification'),
+  task: z
+    .enum(['binary-classification', 'treatment-effect'])
+    .default('binary-classification')
+    .describe('binary-classification: probability of the positive class; treatment-effect: estimated individual treatment effect'),
   description: z.string().default(''),
   intendedUse: z.string().min(1).describe('Who should use the model, for whom, and for what decision'),
   limitations: z.array(z.string().min(1)).min(1).describe('Known limitations and out-of-scope uses'),
   features: z.array(featureSchema).min(1),
   inputs: inputsSchema,
   output: outputSchema,
-  threshold: z.number().gt(0).lt(1).default(0.5).describe('Probability at or above which the label is positive'),
+  effect: effectSchema.optional().describe('What the model estimates (treatment-effect models only)'),
+  threshold: z
+    .number()
+    .gt(0)
+    .lt(1)
+    .default(0.5)
+    .describe('Probability at or above which the label is positive (binary-classification only)'),
   riskBands: z
     .array(riskBandSchema)
     .min(1)
@@ -244,6 +266,25 @@ export const manifestSchema = manifestShape.superRefine((m, ctx) => {
   if (m.output.positiveClass !== undefined && m.output.positiveIndex !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['output'], message: 'give positiveClass or positiveIndex, not both' });
   }
+  if (m.task === 'treatment-effect') {
+    if (m.output.kind !== 'value') {
+      ctx.addIssue({ code: 'custom', path: ['output', 'kind'], message: `a treatment-effect model outputs a value: kind must be 'value'` });
+    }
+    if (!m.effect)
+      ctx.addIssue({ code: 'custom', path: ['effect'], message: 'a treatment-effect model must say which treatment and outcome' });
+  } else {
+    if (m.output.kind === 'value') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['output', 'kind'],
+        message: `kind 'value' is for treatment-effect models; a ${m.task} model outputs a probability`,
+      });
+    }
+    if (m.effect) ctx.addIssue({ code: 'custom', path: ['effect'], message: 'only treatment-effect models have effect' });
+  }
+  if (m.output.kind === 'value' && (m.output.positiveClass !== undefined || m.output.positiveIndex !== undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['output'], message: 'a value output has no positive class' });
+  }
 });
 
 /** cairn.json after defaults are applied. */
@@ -264,6 +305,8 @@ export type Metric = Manifest['metrics'][number];
 export type InputsSpec = Manifest['inputs'];
 /** The output spec. */
 export type OutputSpec = Manifest['output'];
+/** What a treatment-effect model estimates. */
+export type EffectSpec = NonNullable<Manifest['effect']>;
 
 /** Converts zod issues into Cairn issues. */
 export function zodIssues(error: z.ZodError, prefix: ReadonlyArray<string | number> = []): Issue[] {

@@ -15,7 +15,13 @@ export interface ResolvedInput {
 /** Where the score is read, with the positive class resolved to a column. */
 export interface ResolvedOutput {
   readonly tensor: string;
-  readonly kind: Manifest['output']['kind'];
+  /**
+   * How the tensor is read: one column of [N, classes] (`probabilities`), or one number per row,
+   * taken as is (`probability`, also for `value` outputs) or as log-odds (`logit`).
+   */
+  readonly kind: 'probabilities' | 'probability' | 'logit';
+  /** What the number read is: the positive-class probability, or a real value (a treatment effect, manifest kind `value`). */
+  readonly measure: 'probability' | 'value';
   readonly positiveIndex: number;
   readonly classLabels: ReadonlyArray<string | number> | undefined;
   readonly positiveLabel: string | number | undefined;
@@ -123,16 +129,22 @@ export function resolveModelIO(manifest: Manifest, model: OnnxModel, rewrites: r
   const outPath = ['output', 'name'];
   let classLabels: ReadonlyArray<string | number> | undefined = rewrite?.classLabels;
   let positiveIndex = out.positiveIndex ?? (out.kind === 'probabilities' ? 1 : 0);
+  const what = out.kind === 'value' ? 'a value' : 'a probability';
   if (!go) {
     issues.push(
       issue(outPath, 'mismatch', `model.onnx has no output '${out.name}' (outputs: ${model.outputs.map((o) => o.name).join(', ')})`),
     );
   } else if (go.type.kind === 'tensor') {
     if (go.type.dtype !== 'float32' && go.type.dtype !== 'float64') {
-      issues.push(issue(outPath, 'mismatch', `output '${out.name}' is ${formatValueType(go.type)}; a probability must be float`));
+      issues.push(issue(outPath, 'mismatch', `output '${out.name}' is ${formatValueType(go.type)}; ${what} must be float`));
     }
     const shape = go.type.shape;
     if (shape && shape.length > 2) issues.push(issue(outPath, 'mismatch', `output '${out.name}' has rank ${shape.length}`));
+    if (out.kind === 'value' && shape?.length === 2 && typeof shape[1] === 'number' && shape[1] !== 1) {
+      issues.push(
+        issue(outPath, 'mismatch', `output '${out.name}' has ${shape[1]} columns; a value output has one per row ([N] or [N, 1])`),
+      );
+    }
     if (out.kind === 'probabilities') {
       classLabels ??= classLabelsOf(model, tensor);
       const width = shape?.length === 2 && typeof shape[1] === 'number' ? shape[1] : classLabels?.length;
@@ -185,5 +197,19 @@ export function resolveModelIO(manifest: Manifest, model: OnnxModel, rewrites: r
   if (issues.length > 0) throw modelMismatch(issues);
   const positiveLabel = classLabels?.[positiveIndex] ?? out.positiveClass;
   const negativeLabel = classLabels && classLabels.length === 2 ? classLabels[1 - positiveIndex] : undefined;
-  return { inputs, output: { tensor, kind: out.kind, positiveIndex, classLabels, positiveLabel, negativeLabel } };
+  if (out.kind === 'value') {
+    return {
+      inputs,
+      output: {
+        tensor,
+        kind: 'probability',
+        measure: 'value',
+        positiveIndex: 0,
+        classLabels: undefined,
+        positiveLabel: undefined,
+        negativeLabel: undefined,
+      },
+    };
+  }
+  return { inputs, output: { tensor, kind: out.kind, measure: 'probability', positiveIndex, classLabels, positiveLabel, negativeLabel } };
 }

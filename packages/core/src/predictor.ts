@@ -1,7 +1,7 @@
 import type { Bundle } from './bundle.js';
 import { createEncoder, type EncodedInput, type FeatureEncoder } from './encode.js';
-import { CairnError, type Issue, invalidArgument, isCairnError, issue, modelMismatch, normalizeError } from './errors.js';
-import type { RiskBand } from './manifest.js';
+import { CairnError, type Issue, invalidArgument, isCairnError, issue, modelMismatch, normalizeError, unsupported } from './errors.js';
+import type { Manifest, RiskBand } from './manifest.js';
 import type { InferenceSession, OrtRuntime, Tensor } from './runtime.js';
 import { createValidator, type FeatureRecord, type UnitConverter, type ValidationResult, type Validator } from './validate.js';
 
@@ -25,6 +25,23 @@ export interface Prediction {
 
 /** One row of a batch: a prediction, or the reason the row was refused. */
 export type BatchItem = { readonly ok: true; readonly prediction: Prediction } | { readonly ok: false; readonly error: CairnError };
+
+/** One patient's estimated treatment effect (a treatment-effect bundle). */
+export interface EffectPrediction {
+  readonly modelId: string;
+  readonly modelVersion: string;
+  /** Estimated effect of the treatment on the outcome for this patient (treated minus untreated, on the manifest's `effect.scale`). */
+  readonly effect: number;
+  /** Validated inputs that produced it. */
+  readonly values: FeatureRecord;
+  /** Non-blocking issues (implausible values, imputation). */
+  readonly warnings: readonly Issue[];
+}
+
+/** One row of an effect batch: an estimated effect, or the reason the row was refused. */
+export type EffectBatchItem =
+  | { readonly ok: true; readonly prediction: EffectPrediction }
+  | { readonly ok: false; readonly error: CairnError };
 
 /** Scores for many rows at once, column-wise. */
 export interface BatchScores {
@@ -61,11 +78,16 @@ export interface PredictorOptions {
   unknownFields?: 'reject' | 'ignore';
 }
 
-/** Validates, encodes and scores patients with one loaded bundle. */
+/**
+ * Validates, encodes and scores patients with one loaded bundle. A binary-classification bundle is
+ * scored with `predict*` (probabilities); a treatment-effect bundle with `predictEffect*` (effects).
+ */
 export interface Predictor {
   readonly bundle: Bundle;
   readonly modelId: string;
   readonly modelVersion: string;
+  /** What the bundle's model outputs (the manifest's task). */
+  readonly task: Manifest['task'];
   readonly validator: Validator;
   readonly encoder: FeatureEncoder;
   /** Validates one record without scoring it. */
@@ -81,6 +103,12 @@ export interface Predictor {
    * only): the fast path for large numeric batches.
    */
   predictMatrix(data: Float32Array | Float64Array, rows: number, options?: BatchOptions): Promise<BatchScores>;
+  /** Validates and estimates one patient's treatment effect (treatment-effect bundles); throws `invalid_input` listing every problem. */
+  predictEffect(record: unknown): Promise<EffectPrediction>;
+  /** Estimates many patients' effects; invalid rows get their error and the rest are still scored. */
+  predictEffectBatch(records: readonly unknown[], options?: BatchOptions): Promise<EffectBatchItem[]>;
+  /** Estimates effects for a row-major matrix laid out as the model's single input tensor (layout 'tensor' only). */
+  predictEffectMatrix(data: Float32Array | Float64Array, rows: number, options?: BatchOptions): Promise<Float64Array>;
   /** Maps a probability to its risk band. */
   bandOf(probability: number): RiskBand;
   /** Frees the inference session. */
@@ -125,7 +153,8 @@ export async function createPredictor(bundle: Bundle, options: PredictorOptions)
   const fetches = [io.output.tensor];
   const { threshold, riskBands } = manifest;
   const bandLimits = riskBands.map((b) => b.below ?? Number.POSITIVE_INFINITY);
-  const { kind, positiveIndex } = io.output;
+  const { kind, positiveIndex, measure } = io.output;
+  const task = manifest.task;
 
   const bandIndex = (p: number): number => {
     for (let i = 0; i < bandLimits.length; i++) if (p < (bandLimits[i] as number)) return i;
@@ -168,6 +197,16 @@ export async function createPredictor(bundle: Bundle, options: PredictorOptions)
       }
       if (kind === 'logit') for (let r = 0; r < rows; r++) probs[r] = 1 / (1 + Math.exp(-(data[r] as number)));
       else probs.set(data);
+    }
+    if (measure === 'value') {
+      for (let r = 0; r < rows; r++) {
+        if (!Number.isFinite(probs[r] as number)) {
+          throw new CairnError('inference_failed', `the model returned ${probs[r]} for row ${r}: not a finite value`, {
+            issues: [issue(['output'], 'not_finite', `output '${io.output.tensor}' is not finite`)],
+          });
+        }
+      }
+      return probs;
     }
     for (let r = 0; r < rows; r++) {
       const p = probs[r] as number;
@@ -215,6 +254,57 @@ export async function createPredictor(bundle: Bundle, options: PredictorOptions)
     };
   }
 
+  function requireTask(wanted: Manifest['task'], method: string): void {
+    if (task === wanted) return;
+    throw unsupported(
+      wanted === 'treatment-effect'
+        ? `${method} estimates treatment effects, but '${manifest.id}' is a ${task} model: use predict, predictBatch, predictValues or predictMatrix`
+        : `${method} returns probabilities, but '${manifest.id}' estimates treatment effects: use predictEffect, predictEffectBatch or predictEffectMatrix`,
+      ['task'],
+    );
+  }
+
+  function matrixFeeds(data: Float32Array | Float64Array, rows: number) {
+    if (manifest.inputs.layout !== 'tensor') throw invalidArgument('data', 'a matrix needs a model with a single tensor input');
+    const input = io.inputs[0];
+    if (!input) throw invalidArgument('data', 'model has no input');
+    const width = input.width;
+    if (!Number.isInteger(rows) || rows < 0) throw invalidArgument('rows', 'must be a non-negative integer');
+    if (data.length !== rows * width) {
+      throw new CairnError('invalid_input', `data has ${data.length} values; ${rows} rows × ${width} columns need ${rows * width}`, {
+        issues: [issue(['data'], 'shape', `expected ${rows * width} values (${rows} × ${width})`)],
+      });
+    }
+    const wantFloat64 = input.dtype === 'float64';
+    const matrix = wantFloat64 === data instanceof Float64Array ? data : wantFloat64 ? Float64Array.from(data) : Float32Array.from(data);
+    return (s: number, e: number) => {
+      const dims = input.rank === 1 ? [e - s] : [e - s, width];
+      const tensor = new runtime.Tensor(input.dtype, matrix.subarray(s * width, e * width) as never, dims);
+      return run({ [input.name]: tensor }, e - s);
+    };
+  }
+
+  function validateAll(records: readonly unknown[]) {
+    if (!Array.isArray(records)) throw invalidArgument('records', 'must be an array of patient records');
+    const errors = new Map<number, CairnError>();
+    const valid: FeatureRecord[] = [];
+    const validIndex: number[] = [];
+    const warnings: (readonly Issue[])[] = [];
+    records.forEach((record, i) => {
+      const r = validator.validate(record, [i]);
+      if (r.ok) {
+        valid.push(r.values);
+        validIndex.push(i);
+        warnings.push(r.warnings);
+      } else errors.set(i, r.error);
+    });
+    return { errors, valid, validIndex, warnings };
+  }
+
+  function toEffect(effect: number, values: FeatureRecord, warnings: readonly Issue[]): EffectPrediction {
+    return { modelId: manifest.id, modelVersion: manifest.version, effect, values, warnings };
+  }
+
   async function chunked(
     total: number,
     options: BatchOptions | undefined,
@@ -236,57 +326,36 @@ export async function createPredictor(bundle: Bundle, options: PredictorOptions)
     bundle,
     modelId: manifest.id,
     modelVersion: manifest.version,
+    task,
     validator,
     encoder,
     validate: (record) => validator.validate(record),
     bandOf: (p) => riskBands[bandIndex(p)] as RiskBand,
 
     async predict(record) {
+      requireTask('binary-classification', 'predict');
       const { values, warnings } = validator.parse(record);
       const probs = await scoreEncoded([values]);
       return toPrediction(probs[0] as number, values, warnings);
     },
 
     async predictValues(rows, options) {
+      requireTask('binary-classification', 'predictValues');
       const probs = await chunked(rows.length, options, (s, e) => scoreEncoded(rows.slice(s, e)));
       return scores(probs);
     },
 
     async predictMatrix(data, rows, options) {
-      if (manifest.inputs.layout !== 'tensor') throw invalidArgument('data', 'predictMatrix needs a model with a single tensor input');
-      const input = io.inputs[0];
-      if (!input) throw invalidArgument('data', 'model has no input');
-      const width = input.width;
-      if (!Number.isInteger(rows) || rows < 0) throw invalidArgument('rows', 'must be a non-negative integer');
-      if (data.length !== rows * width) {
-        throw new CairnError('invalid_input', `data has ${data.length} values; ${rows} rows × ${width} columns need ${rows * width}`, {
-          issues: [issue(['data'], 'shape', `expected ${rows * width} values (${rows} × ${width})`)],
-        });
-      }
-      const wantFloat64 = input.dtype === 'float64';
-      const matrix = wantFloat64 === data instanceof Float64Array ? data : wantFloat64 ? Float64Array.from(data) : Float32Array.from(data);
-      const probs = await chunked(rows, options, (s, e) => {
-        const dims = input.rank === 1 ? [e - s] : [e - s, width];
-        const tensor = new runtime.Tensor(input.dtype, matrix.subarray(s * width, e * width) as never, dims);
-        return run({ [input.name]: tensor }, e - s);
-      });
+      requireTask('binary-classification', 'predictMatrix');
+      const probs = await chunked(rows, options, matrixFeeds(data, rows));
       return scores(probs);
     },
 
     async predictBatch(records, options) {
-      if (!Array.isArray(records)) throw invalidArgument('records', 'must be an array of patient records');
+      requireTask('binary-classification', 'predictBatch');
+      const { errors, valid, validIndex, warnings } = validateAll(records);
       const items: BatchItem[] = new Array(records.length);
-      const valid: FeatureRecord[] = [];
-      const validIndex: number[] = [];
-      const warnings: (readonly Issue[])[] = [];
-      records.forEach((record, i) => {
-        const r = validator.validate(record, [i]);
-        if (r.ok) {
-          valid.push(r.values);
-          validIndex.push(i);
-          warnings.push(r.warnings);
-        } else items[i] = { ok: false, error: r.error };
-      });
+      for (const [i, error] of errors) items[i] = { ok: false, error };
       const probs = await chunked(valid.length, options, (s, e) => scoreEncoded(valid.slice(s, e)));
       validIndex.forEach((rowIndex, k) => {
         items[rowIndex] = {
@@ -295,6 +364,33 @@ export async function createPredictor(bundle: Bundle, options: PredictorOptions)
         };
       });
       return items;
+    },
+
+    async predictEffect(record) {
+      requireTask('treatment-effect', 'predictEffect');
+      const { values, warnings } = validator.parse(record);
+      const effects = await scoreEncoded([values]);
+      return toEffect(effects[0] as number, values, warnings);
+    },
+
+    async predictEffectBatch(records, options) {
+      requireTask('treatment-effect', 'predictEffectBatch');
+      const { errors, valid, validIndex, warnings } = validateAll(records);
+      const items: EffectBatchItem[] = new Array(records.length);
+      for (const [i, error] of errors) items[i] = { ok: false, error };
+      const effects = await chunked(valid.length, options, (s, e) => scoreEncoded(valid.slice(s, e)));
+      validIndex.forEach((rowIndex, k) => {
+        items[rowIndex] = {
+          ok: true,
+          prediction: toEffect(effects[k] as number, valid[k] as FeatureRecord, warnings[k] as readonly Issue[]),
+        };
+      });
+      return items;
+    },
+
+    async predictEffectMatrix(data, rows, options) {
+      requireTask('treatment-effect', 'predictEffectMatrix');
+      return chunked(rows, options, matrixFeeds(data, rows));
     },
 
     async release() {
