@@ -1,28 +1,13 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { assembleBundle, runCli, writeBundleFiles } from '@cairn/node';
+import { assembleBundle, writeBundleFiles } from '@cairn/node';
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cardioBundle, cardioMapping } from '../../fhir-adapter/src/__fixtures__/model.js';
 import { variedPatient } from '../../fhir-adapter/src/__fixtures__/synthetic.js';
+import { cli } from './__fixtures__/cli.js';
 import { sharedDir } from './__fixtures__/shared-models.js';
-
-async function cli(args: string[], cwd: string) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => {
-    out += c;
-  });
-  stderr.on('data', (c) => {
-    err += c;
-  });
-  const code = await runCli(args, { stdout, stderr, cwd, env: {} });
-  return { code, out, err };
-}
 
 const heartCsv = join(sharedDir, 'datasets/heart-cleveland.csv');
 let dir: string;

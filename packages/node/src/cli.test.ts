@@ -2,28 +2,12 @@ import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { runCli } from '@cairn/node';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { cli } from './__fixtures__/cli.js';
 import { sharedDir } from './__fixtures__/shared-models.js';
 
 const fixtures = join(import.meta.dirname, '__fixtures__');
 const titanicOnnx = join(sharedDir, 'models/skl2onnx-docs/pipeline_titanic.onnx');
-
-async function cli(args: string[], cwd: string, env: Record<string, string> = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => {
-    out += c;
-  });
-  stderr.on('data', (c) => {
-    err += c;
-  });
-  const code = await runCli(args, { stdout, stderr, cwd, env });
-  return { code, out, err };
-}
 
 let dir: string;
 beforeAll(async () => {

@@ -1,16 +1,8 @@
+import { seededRandom } from '../explain/kernel.js';
 import { buildModel, type TreeNodeSpec, treeEnsembleClassifierNode } from '../onnx/build.js';
 
 /** Small deterministic PRNG (mulberry32) so fixtures are reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = seededRandom;
 
 /** A full random binary tree of the given depth over `features` standard-normal features. */
 export function randomTree(random: () => number, depth: number, features: number): TreeNodeSpec[] {
