@@ -15,6 +15,10 @@ const RESULT_PARTS = 'result, probability, band, band-text, scale, threshold, mo
 const CHART_PARTS = 'chart, svg, bar-raises, bar-lowers, caption';
 const CARD_PARTS = 'card, section, metrics, curve';
 
+function fontsFrom(base: string | undefined): ReportFontUrls | undefined {
+  return base ? reportFontUrls(base) : undefined;
+}
+
 function parseJson(text: string | null | undefined): Record<string, unknown> | undefined {
   if (!text) return undefined;
   try {
@@ -43,6 +47,9 @@ function parseJson(text: string | null | undefined): Record<string, unknown> | u
  * @csspart about - the model card's disclosure
  */
 export class CairnPredictionWidget extends LitElement {
+  /** Page-wide defaults for widgets that do not set `wasm-base-url` or `fonts-base-url`. */
+  static defaults: { wasmBaseUrl?: string | undefined; fontsBaseUrl?: string | undefined } = {};
+
   static override styles = [
     hostStyles,
     css`
@@ -142,6 +149,7 @@ export class CairnPredictionWidget extends LitElement {
     fonts: { attribute: false },
     headers: { attribute: false },
     messages: { attribute: false },
+    aboutOpened: { state: true },
   };
 
   /** URL of a `.cairn` archive to run in the page. */
@@ -186,6 +194,8 @@ export class CairnPredictionWidget extends LitElement {
   /** Message table overrides, merged over the English defaults. */
   declare messages: Partial<WidgetMessages> | undefined;
 
+  declare private aboutOpened: boolean;
+
   /** The widget's logic; exposed for hosts and tests that drive it directly. */
   readonly controller: PredictionController;
   private merged: WidgetMessages = defaultMessages;
@@ -216,6 +226,7 @@ export class CairnPredictionWidget extends LitElement {
     this.fonts = undefined;
     this.headers = undefined;
     this.messages = undefined;
+    this.aboutOpened = false;
   }
 
   override connectedCallback(): void {
@@ -234,7 +245,7 @@ export class CairnPredictionWidget extends LitElement {
       bundleUrl: this.bundleUrl || undefined,
       endpoint: this.endpoint || undefined,
       modelId: this.modelId || undefined,
-      wasmBaseUrl: this.wasmBaseUrl || undefined,
+      wasmBaseUrl: this.wasmBaseUrl || CairnPredictionWidget.defaults.wasmBaseUrl,
       headers: this.headers,
       patient: this.patient ?? this.parsedPatient,
       fhir:
@@ -245,7 +256,7 @@ export class CairnPredictionWidget extends LitElement {
       fhirMapping: this.fhirMapping,
       asOf: this.asOf || undefined,
       smart,
-      fonts: this.fonts ?? (this.fontsBaseUrl ? reportFontUrls(this.fontsBaseUrl) : undefined),
+      fonts: this.fonts ?? fontsFrom(this.fontsBaseUrl || CairnPredictionWidget.defaults.fontsBaseUrl),
       institution: this.institution,
       messages: this.merged,
     };
@@ -255,6 +266,11 @@ export class CairnPredictionWidget extends LitElement {
   private onSubmit(e: CustomEvent<SubmitDetail>): void {
     e.stopPropagation();
     void this.controller.predict(e.detail.values);
+  }
+
+  private onToggleAbout(e: Event): void {
+    // The card (and uPlot) is only loaded once someone opens it.
+    if ((e.target as HTMLDetailsElement).open) this.aboutOpened = true;
   }
 
   private onDownload(): void {
@@ -353,9 +369,13 @@ export class CairnPredictionWidget extends LitElement {
                 }
               </div>
             </div>
-            <details part="about">
+            <details part="about" @toggle=${this.onToggleAbout}>
               <summary>${m.aboutModel}</summary>
-              <cairn-model-card exportparts=${CARD_PARTS} .manifest=${manifest} .messages=${m}></cairn-model-card>
+              ${
+                this.aboutOpened
+                  ? html`<cairn-model-card exportparts=${CARD_PARTS} .manifest=${manifest} .messages=${m}></cairn-model-card>`
+                  : nothing
+              }
             </details>`
           : nothing
       }

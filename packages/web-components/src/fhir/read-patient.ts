@@ -1,4 +1,4 @@
-import { CairnError, type Feature, issue } from '@cairn/core';
+import { CairnError, type Feature, type Issue, isCairnError, issue } from '@cairn/core';
 import { type ExtractionResult, extractFeatures, fetchPatientRecord, parseMapping } from '@cairn/fhir-adapter';
 import { createFetchSource } from './fetch-source.js';
 
@@ -18,6 +18,14 @@ export interface ReadPatientOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+function isUnmapped(i: Issue): boolean {
+  return i.rule === 'required' && i.path[0] === 'mapping' && i.path[1] === 'features' && i.path.length === 3;
+}
+
+/**
+ * Parses the mapping against the features. A mapping that leaves some features out is accepted
+ * here (the adapter refuses it for unattended use): the clinician fills those in the form.
+ */
 function checkMapping(mapping: unknown, features: readonly Feature[]) {
   if (mapping === undefined || mapping === null) {
     throw new CairnError(
@@ -28,7 +36,13 @@ function checkMapping(mapping: unknown, features: readonly Feature[]) {
       },
     );
   }
-  return parseMapping(mapping, features);
+  try {
+    return parseMapping(mapping, features);
+  } catch (error) {
+    const errors = isCairnError(error) ? error.issues.filter((i) => i.severity === 'error') : [];
+    if (errors.length === 0 || !errors.every(isUnmapped)) throw error;
+    return parseMapping(mapping);
+  }
 }
 
 /**
