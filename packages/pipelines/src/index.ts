@@ -1,4 +1,53 @@
 // Data.
+
+// Treatment effects (causal-dr).
+export type {
+  BalanceDiagnostics,
+  BalanceRow,
+  CateFamily,
+  CateLearner,
+  CateModel,
+  CateSummary,
+  CausalDataset,
+  CausalDatasetOptions,
+  CausalInput,
+  CausalOutcome,
+  CausalParams,
+  CausalParamsInput,
+  CausalPipeline,
+  CausalPlots,
+  CausalResult,
+  CausalTreatment,
+  CausalWarning,
+  EffectDistribution,
+  EffectEstimate,
+  EstimateSet,
+  EstimatorInput,
+  EValue,
+  GbdtRegressor,
+  GbdtRegressorOptions,
+  GbdtRegressorParams,
+  IntervalSettings,
+  OverlapDiagnostics,
+  PropensityHistogram,
+  ReadCausalCsvOptions,
+  Refutation,
+  Refutations,
+  RegressionData,
+  Regressor,
+  TrimmedEstimates,
+} from './causal/index.js';
+export {
+  causalDataset,
+  causalDrPipeline,
+  causalParamsSchema,
+  estimateEffects,
+  eValue,
+  formatCausalSummary,
+  readCausalCsv,
+  standardizedMeanDifference,
+  trainGbdtRegressor,
+} from './causal/index.js';
 export type {
   CategoryLevel,
   CoercedCells,
@@ -37,7 +86,7 @@ export type { Tree } from './learn/tree-builder.js';
 // Pipelines.
 export type { FitOptions, TrainingPipelineSpec } from './pipeline/define.js';
 export { defineTrainingPipeline } from './pipeline/define.js';
-export { getPipeline, pipelines, runPipeline } from './pipeline/registry.js';
+export { causalPipelines, getCausalPipeline, getPipeline, pipelines, runCausalPipeline, runPipeline } from './pipeline/registry.js';
 export type {
   ModelDescription,
   Pipeline,
