@@ -3,10 +3,10 @@ import { type ChartExplanation, type ContributionBar, contributionChart } from '
 import { defaultMessages, type WidgetMessages } from './messages.js';
 import { hostStyles } from './styles.js';
 
-const WIDTH = 640;
-const LABEL_WIDTH = 250;
-const AMOUNT_SPACE = 58;
-const ROW = 30;
+const WIDTH = 560;
+const LABEL_WIDTH = 230;
+const AMOUNT_SPACE = 50;
+const ROW = 28;
 const BAR = 18;
 const TOP = 6;
 
@@ -42,14 +42,14 @@ export class CairnContributions extends LitElement {
       }
       .label {
         fill: currentColor;
-        font-size: 13px;
+        font-size: 14px;
       }
       .value {
         fill: var(--_muted);
-        font-size: 12px;
+        font-size: 13px;
       }
       .amount {
-        font-size: 12px;
+        font-size: 13px;
         fill: currentColor;
       }
       .raises {
@@ -121,8 +121,8 @@ export class CairnContributions extends LitElement {
     const anchor = bar.contribution >= 0 ? 'start' : 'end';
     const part = bar.direction === 'lowers' ? 'bar-lowers' : 'bar-raises';
     return svg`<g data-feature=${bar.key}>
-      <text class="label" x=${LABEL_WIDTH - 10} y=${y + BAR / 2} dominant-baseline="middle" text-anchor="end">${truncate(bar.label, 26)}${
-        bar.valueText ? svg`<tspan class="value"> ${truncate(bar.valueText, 18)}</tspan>` : nothing
+      <text class="label" x=${LABEL_WIDTH - 10} y=${y + BAR / 2} dominant-baseline="middle" text-anchor="end">${truncate(bar.label, bar.valueText ? 20 : 30)}${
+        bar.valueText ? svg`<tspan class="value"> ${truncate(bar.valueText, 14)}</tspan>` : nothing
       }</text>
       <rect part=${part} class=${bar.direction} x=${x} y=${y} width=${Math.max(length, 1)} height=${BAR} rx="2"></rect>
       <text class="amount" x=${amountX} y=${y + BAR / 2} dominant-baseline="middle" text-anchor=${anchor}>${bar.amountText}</text>

@@ -1,11 +1,18 @@
 export { CairnContributions } from './contributions.js';
 export type { ChartExplanation, ContributionBar, ContributionChart } from './contributions-model.js';
 export { contributionChart } from './contributions-model.js';
+export type { FetchBundleOptions } from './engine/local-engine.js';
+export { fetchBundle, startLocalEngine } from './engine/local-engine.js';
+export { startRemoteEngine } from './engine/remote-engine.js';
 export type { PredictionEngine } from './engine/types.js';
 export type { CairnEventMap, ErrorDetail, PredictionDetail, PredictionSource, SubmitDetail } from './events.js';
 export { errorDetail } from './events.js';
-export type { FhirContext } from './fhir/read-patient.js';
+export type { FetchSourceOptions } from './fhir/fetch-source.js';
+export { createFetchSource } from './fhir/fetch-source.js';
+export type { FhirContext, ReadPatientOptions } from './fhir/read-patient.js';
+export { readPatientFeatures } from './fhir/read-patient.js';
 export type { LaunchStorage, SmartLaunchConfig, SmartStep } from './fhir/smart-launch.js';
+export { advanceSmartLaunch, DEFAULT_SMART_SCOPE } from './fhir/smart-launch.js';
 export type { MissingDataRow, PatientDataSummary, UsedDataRow } from './fhir/summary.js';
 export { summarizeExtraction } from './fhir/summary.js';
 export type { FieldModel, FormValidation, RawValues } from './form-model.js';
@@ -17,7 +24,7 @@ export { CairnModelCard } from './model-card.js';
 export type { CardManifest, CurveData, CurveKind, MetricRow, ModelCardView } from './model-card-model.js';
 export { modelCardView } from './model-card-model.js';
 export type { OrtSettings } from './ort-runtime.js';
-export { defaultThreads, loadOrt } from './ort-runtime.js';
+export { defaultThreads, loadOrt, wasmPrefix } from './ort-runtime.js';
 export type {
   ModelInfo,
   ModelInfoResponse,
@@ -40,6 +47,8 @@ export { PredictionController } from './prediction-controller.js';
 export { CairnPredictionWidget } from './prediction-widget.js';
 export type { ReportFontUrls } from './report-fonts.js';
 export { REPORT_FONT_FILES, reportFontUrls } from './report-fonts.js';
+export type { PdfReportInput, PdfReportOptions } from './report-pdf.js';
+export { createPdfReport, saveFile } from './report-pdf.js';
 export type { BandSegment, ResultPrediction, ResultView } from './result-model.js';
 export { resultView } from './result-model.js';
 export { CairnRiskForm } from './risk-form.js';

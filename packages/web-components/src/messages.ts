@@ -59,7 +59,6 @@ export interface WidgetMessages {
   readonly intendedUsers: string;
   readonly population: string;
   readonly decisionRole: string;
-  readonly outOfScope: string;
   readonly limitations: string;
   readonly metrics: string;
   readonly metricName: string;
@@ -105,7 +104,6 @@ export interface WidgetMessages {
   readonly errorDetails: string;
   readonly errors: Readonly<Record<ErrorStage, string>>;
   readonly aboutModel: string;
-  readonly narrativeLabel: string;
 
   /** Words of the plain-language summary (see @cairn/core's narrate). */
   readonly narrative: NarrativeMessages;
@@ -163,7 +161,6 @@ export const defaultMessages: WidgetMessages = {
   intendedUsers: 'Intended users',
   population: 'Population',
   decisionRole: 'Role in decisions',
-  outOfScope: 'Out of scope',
   limitations: 'Limitations',
   metrics: 'Performance',
   metricName: 'Metric',
@@ -238,7 +235,6 @@ export const defaultMessages: WidgetMessages = {
     report: 'The PDF report could not be made.',
   },
   aboutModel: 'About this model',
-  narrativeLabel: 'In plain words',
 
   narrative: narrativeMessages,
   report: {},

@@ -103,6 +103,9 @@ const CODES = new Set<string>([
   'unsupported',
   'inference_failed',
   'not_found',
+  'unauthorized',
+  'forbidden',
+  'unavailable',
   'limit_exceeded',
   'cancelled',
   'internal',
@@ -111,8 +114,10 @@ const CODES = new Set<string>([
 function codeForStatus(status: number): CairnErrorCode {
   if (status === 404) return 'not_found';
   if (status === 400 || status === 422) return 'invalid_input';
-  if (status === 401 || status === 403) return 'invalid_argument';
+  if (status === 401) return 'unauthorized';
+  if (status === 403) return 'forbidden';
   if (status === 413) return 'limit_exceeded';
+  if (status === 502 || status === 503 || status === 504) return 'unavailable';
   return 'internal';
 }
 
@@ -150,7 +155,7 @@ async function request(url: string, init: RequestInit, options: PredictApiOption
     });
   } catch (cause) {
     if (options.signal?.aborted) throw new CairnError('cancelled', 'the request was cancelled', { cause });
-    throw new CairnError('internal', `${url} could not be reached (${cause instanceof Error ? cause.message : String(cause)})`, {
+    throw new CairnError('unavailable', `${url} could not be reached (${cause instanceof Error ? cause.message : String(cause)})`, {
       cause,
       issues: [issue(['endpoint'], 'invalid', 'network error')],
     });

@@ -360,7 +360,14 @@ export class CairnPredictionWidget extends LitElement {
                 ></cairn-risk-result>
                 ${
                   s.prediction
-                    ? html`${s.narrative ? html`<p class="narrative" part="narrative">${s.narrative.text}</p>` : nothing}
+                    ? html`${
+                        s.narrative
+                          ? html`<p class="narrative" part="narrative">${
+                              // The first sentence repeats the probability shown just above.
+                              s.narrative.sentences.slice(1).join(' ')
+                            }</p>`
+                          : nothing
+                      }
                       <cairn-contributions exportparts=${CHART_PARTS} .explanation=${s.explanation} top-n=${this.topN} .messages=${m}></cairn-contributions>
                       <div>
                         <button type="button" part="download" ?disabled=${s.busy === 'report'} @click=${this.onDownload}>${m.downloadPdf}</button>

@@ -37,7 +37,7 @@ export async function fetchBundle(url: string, options: FetchBundleOptions = {})
   } catch (cause) {
     if (options.signal?.aborted) throw new CairnError('cancelled', 'loading the bundle was cancelled', { cause });
     throw new CairnError(
-      'internal',
+      'unavailable',
       `the bundle at ${url} could not be downloaded (${cause instanceof Error ? cause.message : String(cause)})`,
       {
         cause,
