@@ -181,6 +181,57 @@ export function commonSupport(
   return { low, high, treated, control };
 }
 
+/** A covariate on which the treated and untreated do not overlap at all (disjoint ranges, or disjoint categories). */
+export interface Separation {
+  readonly covariate: string;
+  readonly label: string;
+  readonly description: string;
+}
+
+/** The first covariate that alone separates the treated from the untreated, if any (missing values ignored). */
+export function separatingCovariate(covariates: readonly DataColumn[], treatment: ArrayLike<number>): Separation | undefined {
+  for (const c of covariates) {
+    if (c.type === 'category') {
+      const levels = [new Set<number>(), new Set<number>()];
+      for (let i = 0; i < c.values.length; i++) {
+        const v = c.values[i] as number;
+        if (!Number.isNaN(v)) (levels[treatment[i] === 1 ? 1 : 0] as Set<number>).add(v);
+      }
+      const [c0, c1] = levels as [Set<number>, Set<number>];
+      if (c0.size > 0 && c1.size > 0 && ![...c1].some((v) => c0.has(v))) {
+        const name = (set: Set<number>) => [...set].map((v) => c.categories?.find((k) => k.value === v)?.label ?? String(v)).join(', ');
+        return { covariate: c.name, label: c.label, description: `the treated are all ${name(c1)} and the untreated all ${name(c0)}` };
+      }
+      continue;
+    }
+    const lo = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
+    const hi = [Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY];
+    for (let i = 0; i < c.values.length; i++) {
+      const v = c.values[i] as number;
+      if (Number.isNaN(v)) continue;
+      const g = treatment[i] === 1 ? 1 : 0;
+      lo[g] = Math.min(lo[g] as number, v);
+      hi[g] = Math.max(hi[g] as number, v);
+    }
+    const [lo0, lo1] = lo as [number, number];
+    const [hi0, hi1] = hi as [number, number];
+    if (!Number.isFinite(lo0) || !Number.isFinite(lo1)) continue;
+    if (hi0 < lo1)
+      return {
+        covariate: c.name,
+        label: c.label,
+        description: `every treated unit has ${c.label} ≥ ${lo1} and every untreated unit ${c.label} ≤ ${hi0}`,
+      };
+    if (hi1 < lo0)
+      return {
+        covariate: c.name,
+        label: c.label,
+        description: `every treated unit has ${c.label} ≤ ${hi1} and every untreated unit ${c.label} ≥ ${lo0}`,
+      };
+  }
+  return undefined;
+}
+
 interface Moments {
   mean1: number;
   mean0: number;

@@ -6,7 +6,15 @@ import type { PipelineContext, PipelineStage } from '../pipeline/types.js';
 import { createRandom, shuffle } from '../random.js';
 import { type CateModel, type CateSettings, fitDrLearner, fitTLearner } from './cate.js';
 import { type CausalDataset, causalDataset } from './data.js';
-import { ateWeights, balanceDiagnostics, type CausalWarning, commonSupport, eValue, overlapDiagnostics } from './diagnostics.js';
+import {
+  ateWeights,
+  balanceDiagnostics,
+  type CausalWarning,
+  commonSupport,
+  eValue,
+  overlapDiagnostics,
+  separatingCovariate,
+} from './diagnostics.js';
 import { clipPropensity, type EstimateSet, type EstimatorInput, estimateEffects, pseudoOutcomes } from './estimate.js';
 import { checkCausalBundle, covariateRecords, createCausalBundleFiles } from './export.js';
 import { type CausalFrame, crossFit, type NuisanceSettings } from './nuisance.js';
@@ -211,6 +219,19 @@ export const causalDrPipeline: CausalPipeline = {
           ),
         ],
         'Too few rows per arm',
+      );
+    }
+    const separation = separatingCovariate(covariates, treatment);
+    if (separation) {
+      throw invalidInput(
+        [
+          issue(
+            ['covariates', separation.covariate],
+            'invalid',
+            `no overlap: '${separation.label}' separates the groups (${separation.description}), so treatment is decided by it and the treated cannot be compared with the untreated; restrict the data to where both occur`,
+          ),
+        ],
+        'No overlap',
       );
     }
     const binary = data.outcome.type === 'binary';
