@@ -34,8 +34,21 @@ function errorText(error: CairnError): string {
   return errors.map((i) => `${formatPath(i.path.slice(1))}: ${i.message}`).join('; ');
 }
 
-function predictionJson(item: BatchItem) {
+/** One row's outcome, for either task. */
+type AnyItem = BatchItem | Awaited<ReturnType<Predictor['predictEffectBatch']>>[number];
+
+function predictionJson(item: AnyItem) {
   if (!item.ok) return { ok: false, error: item.error.toJSON() };
+  if ('effect' in item.prediction) {
+    const e = item.prediction;
+    return {
+      ok: true,
+      modelId: e.modelId,
+      modelVersion: e.modelVersion,
+      effect: e.effect,
+      warnings: e.warnings.map((w) => ({ path: w.path, rule: w.rule, message: w.message })),
+    };
+  }
   const p = item.prediction;
   return {
     ok: true,
@@ -80,19 +93,29 @@ async function predictJson(io: CliIO, predictor: Predictor, path: string, option
   const many = Array.isArray(data);
   if (!many) {
     // One patient: an invalid record is an error (exit 1), reported with paths relative to the record.
-    const prediction = await predictor.predict(data);
-    const text = `${JSON.stringify(predictionJson({ ok: true, prediction }), null, 2)}\n`;
+    const item: AnyItem =
+      predictor.task === 'treatment-effect'
+        ? { ok: true, prediction: await predictor.predictEffect(data) }
+        : { ok: true, prediction: await predictor.predict(data) };
+    const text = `${JSON.stringify(predictionJson(item), null, 2)}\n`;
     if (options.out) await atomicWrite(resolve(io.cwd, options.out), text);
     else io.stdout.write(text);
     return 0;
   }
-  const items = await predictor.predictBatch(data as unknown[], { chunkSize: options.chunkSize });
+  const items: AnyItem[] = await scoreBatch(predictor, data as unknown[], options.chunkSize);
   const text = `${JSON.stringify(items.map(predictionJson), null, 2)}\n`;
   if (options.out) await atomicWrite(resolve(io.cwd, options.out), text);
   else io.stdout.write(text);
   const failed = items.filter((i) => !i.ok).length;
   if (failed > 0) io.stderr.write(`${failed} of ${items.length} records failed validation; see their "error".\n`);
   return 0;
+}
+
+/** Probabilities for a classification bundle, effects for a treatment-effect bundle. */
+function scoreBatch(predictor: Predictor, records: readonly unknown[], chunkSize: number): Promise<AnyItem[]> {
+  return predictor.task === 'treatment-effect'
+    ? predictor.predictEffectBatch(records, { chunkSize })
+    : predictor.predictBatch(records, { chunkSize });
 }
 
 async function atomicWrite(path: string, text: string): Promise<void> {
@@ -131,6 +154,7 @@ async function predictCsv(io: CliIO, predictor: Predictor, path: string, size: n
   let wroteHeader = false;
   let hasId = false;
   const features = new Set(predictor.bundle.manifest.features.map((f) => f.name));
+  const effects = predictor.task === 'treatment-effect';
 
   const write = (chunk: string) =>
     new Promise<void>((res, rej) => {
@@ -142,29 +166,33 @@ async function predictCsv(io: CliIO, predictor: Predictor, path: string, size: n
   async function flush(batch: PendingRow[]): Promise<void> {
     if (batch.length === 0) return;
     const toScore = batch.filter((r) => r.record !== undefined);
-    const items = await predictor.predictBatch(
+    const items = await scoreBatch(
+      predictor,
       toScore.map((r) => r.record),
-      { chunkSize: options.chunkSize },
+      options.chunkSize,
     );
-    const byIndex = new Map<number, BatchItem>();
+    const byIndex = new Map<number, AnyItem>();
     toScore.forEach((r, k) => {
-      byIndex.set(r.index, items[k] as BatchItem);
+      byIndex.set(r.index, items[k] as AnyItem);
     });
+    // A treatment-effect bundle writes one effect column instead of probability, label and band.
+    const empty = effects ? [''] : ['', '', ''];
     const lines = batch.map((r) => {
       const item = byIndex.get(r.index);
       const base = hasId ? [r.id ?? ''] : [];
       if (r.parseError !== undefined || !item) {
         failed++;
-        return [...base, '', '', '', `row ${r.index}: ${r.parseError ?? 'not scored'}`];
+        return [...base, ...empty, `row ${r.index}: ${r.parseError ?? 'not scored'}`];
       }
       if (!item.ok) {
         failed++;
-        return [...base, '', '', '', `row ${r.index}: ${errorText(item.error)}`];
+        return [...base, ...empty, `row ${r.index}: ${errorText(item.error)}`];
       }
       const p = item.prediction;
+      if ('effect' in p) return [...base, p.effect.toFixed(6), ''];
       return [...base, p.probability.toFixed(6), String(p.label), p.band.id, ''];
     });
-    const fields = [...(hasId ? ['id'] : []), 'probability', 'label', 'band', 'error'];
+    const fields = [...(hasId ? ['id'] : []), ...(effects ? ['effect'] : ['probability', 'label', 'band']), 'error'];
     const text = Papa.unparse({ fields, data: lines }, { header: !wroteHeader, newline: '\n' });
     wroteHeader = true;
     await write(`${text}\n`);
