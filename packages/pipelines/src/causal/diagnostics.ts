@@ -59,7 +59,10 @@ export interface BalanceDiagnostics {
   readonly threshold: number;
   readonly rows: readonly BalanceRow[];
   readonly maxBefore: number;
+  /** Largest |SMD| with the ATE weights. */
   readonly maxAfter: number;
+  /** Largest |SMD| with the ATT weights. */
+  readonly maxAfterAtt: number;
   /** Rows whose |SMD| after ATE weighting exceeds the threshold. */
   readonly imbalanced: readonly string[];
   readonly ok: boolean;
@@ -339,8 +342,9 @@ export function balanceDiagnostics(
   const abs = (v: number | null) => (v === null ? Number.POSITIVE_INFINITY : Math.abs(v));
   const maxBefore = Math.max(0, ...rows.map((r) => abs(r.before)));
   const maxAfter = Math.max(0, ...rows.map((r) => abs(r.after)));
+  const maxAfterAtt = Math.max(0, ...rows.map((r) => abs(r.afterAtt)));
   const imbalanced = rows.filter((r) => abs(r.after) > threshold).map((r) => r.label);
-  return { threshold, rows, maxBefore, maxAfter, imbalanced, ok: imbalanced.length === 0 };
+  return { threshold, rows, maxBefore, maxAfter, maxAfterAtt, imbalanced, ok: imbalanced.length === 0 };
 }
 
 function evalueOfRatio(rr: number): number {

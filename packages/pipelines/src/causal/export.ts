@@ -85,7 +85,7 @@ export async function createCausalBundleFiles(
   const reference = formatReferenceCsv(covariateRecords(covariates, referenceRows), features);
   const binary = data.outcome.type === 'binary';
   const scale = binary ? ('risk-difference' as const) : ('difference' as const);
-  const inSample = 'all rows (cross-fitted nuisance models)';
+  const inSample = 'all rows, cross-fitted';
   const metrics: Metric[] = [
     metric('ate_aipw', r.ate, inSample),
     metric('att_aipw', r.att, inSample),
@@ -153,6 +153,7 @@ export async function createCausalBundleFiles(
         threshold: r.balance.threshold,
         maxBefore: r.balance.maxBefore,
         maxAfter: r.balance.maxAfter,
+        maxAfterAtt: r.balance.maxAfterAtt,
         imbalanced: r.balance.imbalanced,
         ok: r.balance.ok,
       },

@@ -1,4 +1,4 @@
-// Treatment-effect estimation: see the "Treatment effects" section of @cairn/pipelines' README.
+// Treatment-effect estimation (the causal-dr pipeline): see examples/causal/README.md.
 export type { CateFamily, CateLearner, CateModel } from './cate.js';
 export type { CausalDataset, CausalDatasetOptions, CausalOutcome, CausalTreatment, ReadCausalCsvOptions } from './data.js';
 export { causalDataset, readCausalCsv } from './data.js';

@@ -337,7 +337,7 @@ export const causalDrPipeline: CausalPipeline = {
     if (!overlap.ok) {
       warn({
         code: 'poor-overlap',
-        message: `poor overlap: ${(overlap.outside.all * 100).toFixed(1)}% of units have a propensity outside [0.1, 0.9] (treated ${(overlap.outside.treated * 100).toFixed(1)}%, untreated ${(overlap.outside.control * 100).toFixed(1)}%; tolerance ${(params.overlapTolerance * 100).toFixed(0)}%): estimates lean on few units and on the outcome models; consider trimming (trim: 0.1)`,
+        message: `poor overlap: ${(overlap.outside.all * 100).toFixed(1)}% of units have a propensity outside [0.1, 0.9] (treated ${(overlap.outside.treated * 100).toFixed(1)}%, untreated ${(overlap.outside.control * 100).toFixed(1)}%; tolerance ${(params.overlapTolerance * 100).toFixed(0)}%): estimates lean on few units and on the outcome models; ${params.trim === false ? 'consider trimming (trim: 0.1)' : `see the estimate trimmed to [${params.trim}, ${1 - params.trim}]`}`,
         data: { outside: overlap.outside },
       });
     }
@@ -352,7 +352,7 @@ export const causalDrPipeline: CausalPipeline = {
     if (!balance.ok) {
       warn({
         code: 'imbalance',
-        message: `covariate balance fails after weighting: |SMD| > ${params.balanceThreshold} for ${balance.imbalanced.length} covariate${balance.imbalanced.length > 1 ? 's' : ''} (${balance.imbalanced.slice(0, 8).join(', ')}${balance.imbalanced.length > 8 ? ', …' : ''}); largest ${balance.maxAfter.toFixed(3)}: the propensity model may be misspecified, and the estimate relies on the outcome models`,
+        message: `covariate balance fails after weighting: |SMD| > ${params.balanceThreshold} for ${balance.imbalanced.length} covariate${balance.imbalanced.length > 1 ? 's' : ''} (${balance.imbalanced.slice(0, 8).join(', ')}${balance.imbalanced.length > 8 ? ', …' : ''}); largest ${balance.maxAfter.toFixed(3)} (${balance.maxAfterAtt.toFixed(3)} with ATT weights): extreme weights or a misspecified propensity model; the doubly robust estimate then relies on the outcome models`,
         data: { imbalanced: balance.imbalanced, maxAfter: balance.maxAfter },
       });
     }

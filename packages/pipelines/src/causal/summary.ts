@@ -65,7 +65,7 @@ export function formatCausalSummary(result: CausalResult): string {
   );
   const b = r.balance;
   lines.push(
-    `  balance     ${b.ok ? 'ok  ' : 'WARN'}  largest |SMD| ${num(b.maxBefore)} before weighting, ${num(b.maxAfter)} after (threshold ${b.threshold})${b.ok ? '' : `; imbalanced: ${b.imbalanced.slice(0, 6).join(', ')}${b.imbalanced.length > 6 ? ', …' : ''}`}`,
+    `  balance     ${b.ok ? 'ok  ' : 'WARN'}  largest |SMD| ${num(b.maxBefore)} before weighting, ${num(b.maxAfter)} with ATE weights, ${num(b.maxAfterAtt)} with ATT weights (threshold ${b.threshold})${b.ok ? '' : `; imbalanced: ${b.imbalanced.slice(0, 6).join(', ')}${b.imbalanced.length > 6 ? ', …' : ''}`}`,
   );
   if (r.refutations) {
     const p = r.refutations.placebo;
