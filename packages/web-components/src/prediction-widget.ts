@@ -1,13 +1,13 @@
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
-import './contributions.js';
-import './model-card.js';
-import './risk-form.js';
-import './risk-result.js';
+import { CairnContributions } from './contributions.js';
 import type { SubmitDetail } from './events.js';
 import type { SmartLaunchConfig } from './fhir/smart-launch.js';
 import { defaultMessages, mergeMessages, type WidgetMessages } from './messages.js';
+import { CairnModelCard } from './model-card.js';
 import { type PageEnvironment, PredictionController, type WidgetConfig } from './prediction-controller.js';
 import { type ReportFontUrls, reportFontUrls } from './report-fonts.js';
+import { CairnRiskForm } from './risk-form.js';
+import { CairnRiskResult } from './risk-result.js';
 import { hostStyles } from './styles.js';
 
 const FORM_PARTS = 'form, field, label, input, select, hint, error: field-error, warning, summary, submit, reset';
@@ -47,6 +47,17 @@ function parseJson(text: string | null | undefined): Record<string, unknown> | u
  * @csspart about - the model card's disclosure
  */
 export class CairnPredictionWidget extends LitElement {
+  /**
+   * The elements the widget renders. Referencing them (rather than importing the modules for their
+   * side effects) keeps them in bundles that drop side-effect-only imports of this package.
+   */
+  static readonly elements = {
+    'cairn-risk-form': CairnRiskForm,
+    'cairn-risk-result': CairnRiskResult,
+    'cairn-contributions': CairnContributions,
+    'cairn-model-card': CairnModelCard,
+  };
+
   /** Page-wide defaults for widgets that do not set `wasm-base-url` or `fonts-base-url`. */
   static defaults: { wasmBaseUrl?: string | undefined; fontsBaseUrl?: string | undefined } = {};
 
@@ -148,6 +159,7 @@ export class CairnPredictionWidget extends LitElement {
     fhirMapping: { attribute: false },
     fonts: { attribute: false },
     headers: { attribute: false },
+    fetch: { attribute: false },
     messages: { attribute: false },
     aboutOpened: { state: true },
   };
@@ -191,6 +203,8 @@ export class CairnPredictionWidget extends LitElement {
   declare fonts: ReportFontUrls | undefined;
   /** Extra headers for the endpoint's requests (e.g. Authorization). */
   declare headers: Readonly<Record<string, string>> | undefined;
+  /** The fetch used for bundles, the endpoint, FHIR and fonts (e.g. to add credentials). @defaultValue globalThis.fetch */
+  declare fetch: typeof globalThis.fetch | undefined;
   /** Message table overrides, merged over the English defaults. */
   declare messages: Partial<WidgetMessages> | undefined;
 
@@ -225,6 +239,7 @@ export class CairnPredictionWidget extends LitElement {
     this.fhirMapping = undefined;
     this.fonts = undefined;
     this.headers = undefined;
+    this.fetch = undefined;
     this.messages = undefined;
     this.aboutOpened = false;
   }
@@ -259,6 +274,7 @@ export class CairnPredictionWidget extends LitElement {
       fonts: this.fonts ?? fontsFrom(this.fontsBaseUrl || CairnPredictionWidget.defaults.fontsBaseUrl),
       institution: this.institution,
       messages: this.merged,
+      fetch: this.fetch,
     };
     this.controller.configure(config);
   }
