@@ -54,22 +54,16 @@ export function createPrincipals(
   events: EventBus,
   options: { cacheMs: number; sessionTtlMs: number; sessionIdleMs: number },
 ): Principals {
-  const sessions = new Map<string, Cached & { touchedAt: number }>();
   const tokens = new Map<string, Cached>();
   const max = 10_000;
 
   const off = events.on((event: ServerEvent) => {
     switch (event.t) {
       case 'reset':
-        sessions.clear();
         tokens.clear();
-        break;
-      case 'session':
-        sessions.delete(event.id);
         break;
       case 'user':
       case 'token':
-        for (const [k, v] of sessions) if (v.principal?.userId === event.id) sessions.delete(k);
         for (const [k, v] of tokens) if (v.principal?.userId === event.id || v.principal?.tokenId === event.id) tokens.delete(k);
         break;
       default:
@@ -87,8 +81,8 @@ export function createPrincipals(
       if (!token || token.length > 100) return undefined;
       const hash = sha256(token);
       const now = Date.now();
-      const hit = sessions.get(hash);
-      if (hit && hit.until > now) return hit.principal;
+      // Sessions are read from the database on every request (browser traffic is light), so signing
+      // out or disabling a user takes effect on every instance at once. Tokens are cached instead.
       const { rows } = await db.query<UserRow & { csrf_token: string; last_seen_ms: number }>(
         `select s.csrf_token, (extract(epoch from s.last_seen_at) * 1000)::float8 as last_seen_ms,
                 u.id as user_id, u.email, u.name, u.status, u.roles, u.must_change_password
@@ -114,7 +108,6 @@ export function createPrincipals(
       if (row && now - Number(row.last_seen_ms) > 60_000) {
         await db.query('update sessions set last_seen_at = now() where id_hash = $1', [hash]);
       }
-      remember(sessions, hash, { principal, until: now + options.cacheMs, touchedAt: now });
       return principal;
     },
 

@@ -8,6 +8,8 @@ export type Row = Record<string, unknown>;
 /** Something SQL can be run on: the database, or a transaction. */
 export interface Queryable {
   query<T = Row>(text: string, params?: readonly unknown[]): Promise<{ rows: T[]; rowCount: number }>;
+  /** In a transaction: runs `fn` once the transaction has committed (never on rollback). */
+  afterCommit?(fn: () => void): void;
 }
 
 /** The database the server keeps its state in: embedded PGlite or a PostgreSQL server, one interface. */
@@ -49,14 +51,18 @@ export async function openPglite(dir: string | undefined): Promise<Database> {
     query,
     exec,
     async transaction(fn) {
-      return db.transaction(async (tx) =>
+      const committed: Array<() => void> = [];
+      const result = await db.transaction(async (tx) =>
         fn({
           async query<T>(text: string, params?: readonly unknown[]) {
             const r = await tx.query<T>(text, params as unknown[] | undefined);
             return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
           },
+          afterCommit: (cb) => committed.push(cb),
         }),
       );
+      for (const cb of committed) cb();
+      return result;
     },
     async withAdvisoryLock(key, fn) {
       await db.query('select pg_advisory_lock($1)', [key.toString()]);
@@ -151,10 +157,12 @@ export async function openPostgres(url: string, poolSize: number, onError: (erro
     },
     async transaction(fn) {
       const client = await pool.connect();
+      const committed: Array<() => void> = [];
       try {
         await client.query('begin');
-        const result = await fn(clientQueryable(client));
+        const result = await fn({ ...clientQueryable(client), afterCommit: (cb) => committed.push(cb) });
         await client.query('commit');
+        for (const cb of committed) cb();
         return result;
       } catch (error) {
         await client.query('rollback').catch(() => undefined);

@@ -49,6 +49,8 @@ export async function createEventBus(db: Database, onError: (error: unknown) => 
   return {
     async publish(tx, event) {
       await tx.query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify(event)]);
+      // This instance drops its caches as soon as the change commits; others when the notification arrives.
+      tx.afterCommit?.(() => dispatch(event));
     },
     on(handler) {
       handlers.add(handler);

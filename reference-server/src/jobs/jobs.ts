@@ -16,6 +16,8 @@ export interface Jobs {
   stop(timeoutMs: number): Promise<void>;
 }
 
+const JOBS_LOCK = 0x636169726e02n;
+
 /** Starts pg-boss (creating or migrating its schema under its own advisory lock). */
 export async function startJobs(db: Database, onError: (error: unknown) => void): Promise<Jobs> {
   const boss = new PgBoss({
@@ -27,13 +29,14 @@ export async function startJobs(db: Database, onError: (error: unknown) => void)
     maintenanceIntervalSeconds: 120,
   });
   boss.on('error', onError);
-  await boss.start();
-  for (const queue of ['training', 'batch'] as const) {
-    // createQueue is idempotent; several instances may run it at once.
-    await boss.createQueue(queue, { name: queue, retryLimit: 0 }).catch(async (error) => {
-      if (!(await boss.getQueue(queue))) throw error;
-    });
-  }
+  // pg-boss creates its schema with "create schema if not exists", which races when several
+  // instances start together on an empty database: serialise the start on an advisory lock.
+  await db.withAdvisoryLock(JOBS_LOCK, async () => {
+    await boss.start();
+    for (const queue of ['training', 'batch'] as const) {
+      if (!(await boss.getQueue(queue))) await boss.createQueue(queue, { name: queue, retryLimit: 0 });
+    }
+  });
   const workers: string[] = [];
   return {
     async send(tx, queue, data, options) {
