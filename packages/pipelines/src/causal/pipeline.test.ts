@@ -127,6 +127,52 @@ describe('causal-dr bundle', () => {
     }
   });
 
+  it('handles missing covariate values and category covariates in both model families', async () => {
+    const x1 = sim.data.covariates[0]?.values ?? new Float64Array(0);
+    const gappy = Float64Array.from(sim.data.covariates[1]?.values ?? [], (v, i) => (i % 9 === 0 ? Number.NaN : v));
+    const band = Float64Array.from(x1, (v, i) => (i % 13 === 0 ? Number.NaN : v < -0.5 ? 10 : v < 0.5 ? 20 : 30));
+    const data = {
+      ...sim.data,
+      covariates: [
+        { ...(sim.data.covariates[0] as (typeof sim.data.covariates)[number]) },
+        { name: 'x2', label: 'x2', type: 'number' as const, values: gappy },
+        {
+          name: 'band',
+          label: 'Band',
+          type: 'category' as const,
+          values: band,
+          categories: [
+            { value: 10, label: 'low' },
+            { value: 20, label: 'mid' },
+            { value: 30, label: 'high' },
+          ],
+        },
+      ],
+    };
+    for (const family of ['gbdt', 'linear'] as const) {
+      // The run's own self-check holds onnxruntime to the TypeScript effects on every row, missing values included.
+      const r = await runCausalPipeline(
+        'causal-dr',
+        { data, model, params: { cateModel: family, outcomeModel: family, refute: false } },
+        { runtime: ort, seed: 3 },
+      );
+      const bundle = await loadBundle(r.files);
+      expect(bundle.manifest.features.map((f) => [f.name, f.required])).toEqual([
+        ['x1', true],
+        ['x2', false],
+        ['band', false],
+      ]);
+      const predictor = await createPredictor(bundle, { runtime: ort });
+      const one = await predictor.predictEffect({ x1: 0.3, x2: null, band: 30 });
+      await predictor.release();
+      expect(one.effect).toBeCloseTo(r.model.predict([[0.3], [Number.NaN], [30]])[0] as number, 5);
+      const explainer = await createExplainer(bundle, { runtime: ort });
+      const [e] = await explainer.explainBatch([{ x1: 0.3, x2: null, band: 30 }]);
+      await explainer.release();
+      expect((e?.base ?? 0) + (e?.contributions.reduce((a, c) => a + c.contribution, 0) ?? 0)).toBeCloseTo(one.effect, 4);
+    }
+  });
+
   it('is reproducible: the same seed and clock give the same files', async () => {
     const again = await runCausalPipeline('causal-dr', { data: sim.data, model }, { runtime: ort, seed: 4, now: fixedClock });
     expect(again.files.manifest).toBe(trees.files.manifest);
