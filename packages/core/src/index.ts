@@ -27,6 +27,7 @@ export { sha256Hex } from './hash.js';
 export type {
   Category,
   Coding,
+  EffectSpec,
   Feature,
   InputsSpec,
   Manifest,
@@ -70,7 +71,16 @@ export { classLabelsOf, stripZipMap } from './onnx/rewrite.js';
 export { TensorDataType } from './onnx/schema.js';
 export type { ModelSession, TensorData } from './onnx/session.js';
 export { openModel } from './onnx/session.js';
-export type { BatchItem, BatchOptions, BatchScores, Prediction, Predictor, PredictorOptions } from './predictor.js';
+export type {
+  BatchItem,
+  BatchOptions,
+  BatchScores,
+  EffectBatchItem,
+  EffectPrediction,
+  Prediction,
+  Predictor,
+  PredictorOptions,
+} from './predictor.js';
 export { createPredictor } from './predictor.js';
 export type { ReferenceData, ReferenceSampleOptions } from './reference.js';
 export { formatReferenceCsv, parseReferenceCsv, referenceFromCsv } from './reference.js';

@@ -128,6 +128,10 @@ export async function createExplainer(bundle: Bundle, options: ExplainerOptions 
   if (options.space !== undefined && options.space !== 'margin' && options.space !== 'probability') {
     throw invalidArgument('options.space', `must be margin or probability, got '${String(options.space)}'`);
   }
+  const valueModel = bundle.io.output.measure === 'value';
+  if (valueModel && wantProbability) {
+    throw invalidArgument('options.space', `${manifest.id} outputs a value (${manifest.task}), not a probability: use space 'margin'`);
+  }
   const backgroundSize = options.backgroundSize ?? 200;
   if (!Number.isInteger(backgroundSize) || backgroundSize < 1)
     throw invalidArgument('options.backgroundSize', 'must be a positive integer');
@@ -439,7 +443,8 @@ async function exactEngine(
   }
 
   const rescale = options.probability && space !== 'probability';
-  const finalSpace: ExplanationSpace = rescale ? 'probability-rescaled' : space;
+  // A value model (e.g. a treatment effect) is explained on its output itself, which has no link.
+  const finalSpace: ExplanationSpace = bundle.io.output.measure === 'value' ? 'value' : rescale ? 'probability-rescaled' : space;
   const marginSpace = space;
 
   return {
@@ -532,13 +537,15 @@ async function kernelEngine(
     );
   }
   const toProbability = (v: number) => (kind === 'logit' ? sigmoid(v) : v);
-  const toTarget = options.probability
-    ? toProbability
-    : (v: number) => {
-        if (kind === 'logit') return v;
-        const p = Math.min(1 - LOGIT_EPS, Math.max(LOGIT_EPS, v));
-        return Math.log(p / (1 - p));
-      };
+  const valueModel = bundle.io.output.measure === 'value';
+  const toTarget =
+    options.probability || valueModel
+      ? toProbability
+      : (v: number) => {
+          if (kind === 'logit') return v;
+          const p = Math.min(1 - LOGIT_EPS, Math.max(LOGIT_EPS, v));
+          return Math.log(p / (1 - p));
+        };
   // Coalitions need at least M + 1 rows of evidence to pin down M values: size the background to fit.
   const minCoalitions = Math.min(2 ** M - 2, 2 * M + 2);
   const fit = Math.floor((options.budget - 1) / Math.max(1, minCoalitions));
@@ -568,7 +575,7 @@ async function kernelEngine(
 
   return {
     method: 'kernel',
-    space: options.probability ? 'probability' : 'log-odds',
+    space: valueModel ? 'value' : options.probability ? 'probability' : 'log-odds',
     base,
     async run(rows) {
       const out = [];

@@ -21,7 +21,23 @@ export interface NarrativeMessages {
   readonly separator: string;
   readonly lastSeparator: string;
   readonly units: Readonly<Record<string, string>>;
+  /** Wording for value models (a treatment effect, explanation space `value`); English when absent. */
+  readonly effect?: {
+    readonly intro: string;
+    readonly raising: string;
+    readonly lowering: string;
+    readonly noRaising: string;
+    readonly noLowering: string;
+  };
 }
+
+const EFFECT_WORDING: NonNullable<NarrativeMessages['effect']> = {
+  intro: 'Estimated effect: {value}.',
+  raising: 'Increasing the effect: {factors}.',
+  lowering: 'Decreasing the effect: {factors}.',
+  noRaising: 'No factor increases the effect noticeably.',
+  noLowering: 'No factor decreases the effect noticeably.',
+};
 
 /** The English message table. */
 export const narrativeMessages: NarrativeMessages = {
@@ -39,6 +55,7 @@ export const narrativeMessages: NarrativeMessages = {
   separator: ', ',
   lastSeparator: ' and ',
   units: { a: 'years', mo: 'months', wk: 'weeks', d: 'days', 'mm[Hg]': 'mmHg', '/min': 'per minute', '%': '%', 'kg/m2': 'kg/m²' },
+  effect: EFFECT_WORDING,
 };
 
 /** Options of {@link narrate}. */
@@ -103,25 +120,31 @@ export function narrate(explanation: Explanation, options: NarrateOptions = {}):
     .sort((a, b) => a.contribution - b.contribution)
     .slice(0, topN)
     .map(toFactor);
-  const percent = new Intl.NumberFormat(m.locale, { style: 'percent', maximumFractionDigits: 1 }).format(explanation.probability);
+  const isValue = explanation.space === 'value';
+  const words = isValue ? (m.effect ?? EFFECT_WORDING) : m;
+  const intro = isValue
+    ? fill(words.intro, { value: new Intl.NumberFormat(m.locale, { maximumSignificantDigits: 3 }).format(explanation.output) })
+    : fill(m.intro, {
+        probability: new Intl.NumberFormat(m.locale, { style: 'percent', maximumFractionDigits: 1 }).format(explanation.probability),
+      });
   const sentences = [
-    fill(m.intro, { probability: percent }),
+    intro,
     raising.length > 0
-      ? fill(m.raising, {
+      ? fill(words.raising, {
           factors: list(
             raising.map((f) => f.text),
             m,
           ),
         })
-      : m.noRaising,
+      : words.noRaising,
     lowering.length > 0
-      ? fill(m.lowering, {
+      ? fill(words.lowering, {
           factors: list(
             lowering.map((f) => f.text),
             m,
           ),
         })
-      : m.noLowering,
+      : words.noLowering,
   ];
   return { text: sentences.join(' '), sentences, raising, lowering };
 }

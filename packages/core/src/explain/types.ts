@@ -12,9 +12,10 @@ export type ExplanationMethod = 'tree-path' | 'tree-interventional' | 'linear' |
  * - `probability`: the probability itself, exactly (the model has no link function, e.g. a random
  *   forest averaging leaf probabilities, or KernelSHAP run on probabilities);
  * - `probability-rescaled`: margin contributions scaled by (p(x) − p(base)) / (margin(x) − margin(base)),
- *   so they sum to p(x) − p(base), where p(base) is the probability at the base margin.
+ *   so they sum to p(x) − p(base), where p(base) is the probability at the base margin;
+ * - `value`: the model's real-valued output itself (treatment-effect models: the estimated effect).
  */
-export type ExplanationSpace = 'log-odds' | 'raw-score' | 'probability' | 'probability-rescaled';
+export type ExplanationSpace = 'log-odds' | 'raw-score' | 'probability' | 'probability-rescaled' | 'value';
 
 /** One user-facing feature's share of the prediction. */
 export interface Contribution {
