@@ -9,6 +9,11 @@ const require = createRequire(import.meta.url);
 function reportFonts(): Plugin {
   return {
     name: 'cairn-report-fonts',
+    // The entry's code may land in a chunk under chunks/: the way back to the bundle's folder depends on where.
+    renderChunk(code, chunk) {
+      if (!code.includes('__CAIRN_STANDALONE_ROOT__')) return null;
+      return { code: code.replaceAll('__CAIRN_STANDALONE_ROOT__', JSON.stringify(chunk.fileName.includes('/') ? '../' : './')), map: null };
+    },
     generateBundle() {
       const dir = join(dirname(require.resolve('dejavu-fonts-ttf/package.json')), 'ttf');
       for (const file of ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf']) {

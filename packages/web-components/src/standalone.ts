@@ -3,7 +3,13 @@
 // runtime, the FHIR adapter, pdf-lib, uPlot) is in chunks loaded on first use.
 import { CairnPredictionWidget } from './prediction-widget.js';
 
-CairnPredictionWidget.defaults = { ...CairnPredictionWidget.defaults, fontsBaseUrl: new URL('./fonts/', import.meta.url).href };
+/** Replaced at build time by the path from the chunk holding this code back to dist/standalone/. */
+declare const __CAIRN_STANDALONE_ROOT__: string;
+
+CairnPredictionWidget.defaults = {
+  ...CairnPredictionWidget.defaults,
+  fontsBaseUrl: new URL(`${__CAIRN_STANDALONE_ROOT__}fonts/`, import.meta.url).href,
+};
 
 export { CairnContributions } from './contributions.js';
 export type { ErrorDetail, PredictionDetail, SubmitDetail } from './events.js';

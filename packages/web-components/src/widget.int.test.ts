@@ -163,6 +163,9 @@ describe.skipIf(!chromiumAvailable)('prediction widget in Chromium', () => {
     expect(browserProbabilities).toHaveLength(rows.length);
     const worst = Math.max(...browserProbabilities.map((p, i) => Math.abs(p - (node.probability[i] as number))));
     expect(worst).toBeLessThan(1e-6);
+    // Not cross-origin isolated: single-threaded WASM, no worker.
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+    expect(page.workers()).toHaveLength(0);
     await page.close();
   });
 
@@ -272,6 +275,41 @@ describe.skipIf(!chromiumAvailable)('prediction widget in Chromium', () => {
     });
     expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
     await page.close();
+  });
+
+  it('runs the example page out of the box: default WASM and font paths, theming through custom properties and parts', async () => {
+    const page = await open(`${server.origin}/example/index.html`);
+    await expect
+      .poll(() => page.locator('#log').textContent(), { timeout: 30_000 })
+      .toMatch(/cairn-prediction: \d+\.\d % \(High risk\) from the bundle/);
+    const submit = page.locator('cairn-prediction-widget [part="submit"]');
+    expect(await submit.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(91, 42, 134)');
+    // The host page's own styles do not leak in (it sets body to Georgia).
+    expect(await submit.evaluate((el) => getComputedStyle(el).fontFamily)).not.toContain('Georgia');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('cairn-prediction-widget [part="download"]').click(),
+    ]);
+    const text = (await pdfText(new Uint8Array(readFileSync(await download.path())))).join('\n');
+    expect(text).toContain('Example Hospital');
+    await page.close();
+  });
+
+  it('uses WASM threads only on a cross-origin isolated page, with the same result', async () => {
+    const isolated = await startServer({ widgetDir: await buildStandalone(), isolated: true });
+    try {
+      isolated.file('/bundles/heart.cairn', heart.archive);
+      const page = await open(isolated.page('isolated', widgetPage({ ...LOCAL, patient: JSON.stringify(PATIENTS.high) })));
+      const event = await nextEvent(page, 'cairn-prediction');
+      expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+      // onnxruntime-web starts its thread pool as workers of the same script.
+      expect(isolated.requests.some((r) => r.path.includes('ort-wasm-simd-threaded'))).toBe(true);
+      expect(page.workers().length).toBeGreaterThan(0);
+      expect(event.detail.prediction?.probability).toBeCloseTo((await heart.predictor.predict(PATIENTS.high)).probability, 6);
+      await page.close();
+    } finally {
+      await isolated.close();
+    }
   });
 
   it('calls a Cairn server in endpoint mode and shows its prediction', async () => {

@@ -25,4 +25,6 @@ const dir = join(import.meta.dirname, 'assets');
 writeFileSync(join(dir, 'heart.cairn'), heart.archive);
 writeFileSync(join(dir, 'demo.json'), `${JSON.stringify(demo, null, 2)}\n`);
 await heart.predictor.release();
-process.stdout.write(`wrote ${dir}/heart.cairn (${heart.archive.byteLength} bytes) and demo.json; medium patient p=${scores.probability[medium]}\n`);
+process.stdout.write(
+  `wrote ${dir}/heart.cairn (${heart.archive.byteLength} bytes) and demo.json; medium patient p=${scores.probability[medium]}\n`,
+);

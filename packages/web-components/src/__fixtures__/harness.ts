@@ -142,6 +142,8 @@ function sendFile(res: ServerResponse, file: string, headers: Record<string, str
 export async function startServer(options: ServerOptions): Promise<TestServer> {
   const mounts: Array<[string, string]> = [
     ['/widget/', options.widgetDir],
+    // The example page loads ../dist/standalone/cairn-widget.js.
+    ['/dist/standalone/', options.widgetDir],
     ['/ort/', dirname(require.resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'))],
     ['/fonts/', join(dirname(require.resolve('dejavu-fonts-ttf/package.json')), 'ttf')],
     ['/example/', join(PACKAGE_DIR, 'example')],
