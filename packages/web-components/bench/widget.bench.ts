@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { buildStandalone, chromiumAvailable, launchChromium, startServer, widgetPage } from '../src/__fixtures__/harness.js';
+import { buildStandalone, chromiumAvailable, launchChromium, startServer, staticClosure, widgetPage } from '../src/__fixtures__/harness.js';
 import { makeHeartBundle, PATIENTS } from '../src/__fixtures__/heart-bundle.js';
 
 const RUNS = 5;
@@ -22,23 +22,7 @@ const dir = await buildStandalone();
 const chunks = readdirSync(join(dir, 'chunks')).filter((f) => f.endsWith('.js'));
 const sizeOf = (path: string) => gz(readFileSync(join(dir, path)));
 
-/** The entry and every chunk it imports statically: what a page downloads before the widget renders. */
-function staticClosure(entry: string): string[] {
-  const seen = new Set<string>();
-  const visit = (path: string) => {
-    if (seen.has(path)) return;
-    seen.add(path);
-    const code = readFileSync(join(dir, path), 'utf8');
-    for (const m of code.matchAll(/(?:import|export)\s*(?:[^'"()]*?from\s*)?["']\.\.?\/((?:chunks\/)?[\w.-]+\.js)["']/g)) {
-      const target = path.startsWith('chunks/') && !m[1]?.startsWith('chunks/') ? `chunks/${m[1]}` : (m[1] as string);
-      visit(target);
-    }
-  };
-  visit(entry);
-  return [...seen];
-}
-
-const initial = staticClosure('cairn-widget.js');
+const initial = staticClosure(dir);
 const initialGz = initial.reduce((s, p) => s + sizeOf(p), 0);
 const allGz = chunks.filter((c) => !isOrt(`/${c}`)).reduce((s, c) => s + sizeOf(`chunks/${c}`), 0) + sizeOf('cairn-widget.js');
 

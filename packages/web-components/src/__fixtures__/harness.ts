@@ -253,3 +253,19 @@ export async function pdfText(bytes: Uint8Array): Promise<string[]> {
   await doc.destroy();
   return pages;
 }
+
+/** The entry and every chunk it imports statically: what a page downloads before the widget renders. */
+export function staticClosure(dir: string, entry = 'cairn-widget.js'): string[] {
+  const seen = new Set<string>();
+  const visit = (path: string) => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    const code = readFileSync(join(dir, path), 'utf8');
+    for (const m of code.matchAll(/(?:import|export)\s*(?:[^'"()]*?from\s*)?["']\.\.?\/((?:chunks\/)?[\w.-]+\.js)["']/g)) {
+      const target = path.startsWith('chunks/') && !m[1]?.startsWith('chunks/') ? `chunks/${m[1]}` : (m[1] as string);
+      visit(target);
+    }
+  };
+  visit(entry);
+  return [...seen];
+}
