@@ -155,3 +155,55 @@ describe('cairn fhir', () => {
     expect(out.riskAssessment.prediction[0].probabilityDecimal).toBeCloseTo(out.prediction.probability, 6);
   });
 });
+
+describe('cairn train --pipeline causal-dr', () => {
+  it('estimates ATE and ATT with intervals and diagnostics on IHDP, and predict gives each row its effect', async () => {
+    const ihdp = join(sharedDir, 'datasets/ihdp_npci_1.csv');
+    const columns = ['treatment', 'y_factual', 'y_cfactual', 'mu0', 'mu1', ...Array.from({ length: 25 }, (_, i) => `x${i + 1}`)];
+    const r = await cli(
+      [
+        'train',
+        '--pipeline',
+        'causal-dr',
+        '--data',
+        ihdp,
+        '--columns',
+        columns.join(','),
+        '--treatment',
+        'treatment',
+        '--outcome',
+        'y_factual',
+        '--exclude',
+        'y_cfactual,mu0,mu1',
+        '--out',
+        'ihdp',
+        '--intended-use',
+        'Testing the causal CLI.',
+        '--limitation',
+        'Semi-synthetic benchmark.',
+      ],
+      dir,
+    );
+    expect(r.code).toBe(0);
+    const ate = /ATE\s+AIPW \(doubly robust\)\s+([\d.]+)\s+[\d.]+\s+\[([\d.]+), ([\d.]+)\]/.exec(r.out);
+    expect(ate).not.toBeNull();
+    const [estimate, low, high] = (ate?.slice(1) ?? []).map(Number) as [number, number, number];
+    expect(Math.abs(estimate - 4.016)).toBeLessThan(0.15);
+    expect(low).toBeLessThan(4.016);
+    expect(high).toBeGreaterThan(4.016);
+    expect(r.out).toMatch(/ATT\s+AIPW/);
+    expect(r.out).toMatch(/overlap\s+WARN/);
+    expect(r.out).toMatch(/E-value/);
+
+    const rows = readFileSync(ihdp, 'utf8').trim().split('\n').slice(0, 20);
+    const covariates = rows.map((line, i) => `r${i},${line.split(',').slice(5).join(',')}`);
+    writeFileSync(join(dir, 'covariates.csv'), [`id,${columns.slice(5).join(',')}`, ...covariates].join('\n'));
+    const p = await cli(['predict', '--bundle', 'ihdp', '--input', 'covariates.csv', '--out', 'effects.csv'], dir);
+    expect(p.code).toBe(0);
+    const out = readFileSync(join(dir, 'effects.csv'), 'utf8').trim().split('\n');
+    expect(out[0]).toBe('id,effect,error');
+    const effects = out.slice(1).map((l) => Number(l.split(',')[1]));
+    expect(effects.every((e) => Number.isFinite(e))).toBe(true);
+    expect(Math.abs(effects.reduce((a, b) => a + b, 0) / effects.length - 4)).toBeLessThan(1.5);
+  });
+});

@@ -100,9 +100,16 @@ export async function inspectCommand(
   out.write(`${summary.name} (${summary.id} ${summary.version}) — ${summary.task}\n`);
   out.write(`Intended use: ${summary.intendedUse}\n`);
   out.write(`Limitations:\n${summary.limitations.map((l) => `  - ${l}`).join('\n')}\n`);
-  out.write(
-    `Threshold: ${summary.threshold}; bands: ${summary.riskBands.map((b) => `${b.label}${b.below ? ` <${b.below}` : ''}`).join(', ')}\n`,
-  );
+  if (bundle.manifest.task === 'treatment-effect') {
+    const e = bundle.manifest.effect;
+    out.write(
+      `Estimates: effect of ${e?.treatment ?? 'the treatment'} on ${e?.outcome ?? 'the outcome'}${e?.unit ? ` (${e.unit})` : ''}, ${e?.scale ?? 'difference'}\n`,
+    );
+  } else {
+    out.write(
+      `Threshold: ${summary.threshold}; bands: ${summary.riskBands.map((b) => `${b.label}${b.below ? ` <${b.below}` : ''}`).join(', ')}\n`,
+    );
+  }
   out.write(
     `Output: ${summary.output.tensor}[:, ${summary.output.positiveIndex}]${summary.output.classLabels ? ` (classes ${summary.output.classLabels.join(', ')})` : ''}\n`,
   );

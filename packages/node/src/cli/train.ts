@@ -2,13 +2,17 @@ import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { CairnError, createExplainer, issue, summarizeExplanations } from '@cairn/core';
 import {
+  causalPipelines,
   type DataSchema,
   dataSchemaSchema,
+  formatCausalSummary,
   type ModelDescription,
   type PipelineResult,
   type PipelineStage,
   pipelines,
+  readCausalCsv,
   readCsv,
+  runCausalPipeline,
   runPipeline,
 } from '@cairn/pipelines';
 import { SingleBar } from 'cli-progress';
@@ -19,7 +23,15 @@ import { type CliIO, table } from './io.js';
 /** Options of `cairn train`. */
 export interface TrainCommandOptions {
   data: string;
-  target: string;
+  /** Classification: the target column and positive condition. */
+  target?: string;
+  /** Treatment effects: the treatment and outcome columns (and how a row counts as treated). */
+  treatment?: string;
+  treated?: string;
+  outcome?: string;
+  /** Column names of a file without a header row. */
+  columns?: string;
+  missingOutcome?: 'error' | 'drop';
   pipeline: string;
   out: string;
   test?: string;
@@ -111,13 +123,47 @@ export function metricsTable(result: PipelineResult): string {
   return table(rows);
 }
 
-/** `cairn train` */
-export async function trainCommand(io: CliIO, options: TrainCommandOptions): Promise<void> {
-  const pipeline = pipelines.find((p) => p.id === options.pipeline);
-  if (!pipeline) {
+/** The model's identity and intended use, from options and an optional --card file. */
+async function describeModel(io: CliIO, options: TrainCommandOptions): Promise<ModelDescription> {
+  const card = (options.card ? await readJson(io, options.card, '--card') : {}) as Partial<ModelDescription>;
+  const id = options.id ?? card.id ?? basename(resolve(io.cwd, options.out)).replace(/\.cairn$/, '');
+  const model: ModelDescription = {
+    ...card,
+    id,
+    name: options.name ?? card.name ?? id,
+    ...((options.modelVersion ?? card.version) ? { version: options.modelVersion ?? card.version } : {}),
+    intendedUse: options.intendedUse ?? card.intendedUse ?? '',
+    limitations: options.limitation ?? card.limitations ?? [],
+  };
+  if (!model.intendedUse || model.limitations.length === 0) {
     throw new CairnError(
       'invalid_argument',
-      `--pipeline: no pipeline '${options.pipeline}' (available: ${pipelines.map((p) => p.id).join(', ')})`,
+      'a model needs its intended use and at least one limitation: give --intended-use and --limitation, or a --card file',
+      {
+        issues: [
+          ...(model.intendedUse
+            ? []
+            : [issue(['intendedUse'], 'required', 'give --intended-use (who uses the model, for whom, for what decision)')]),
+          ...(model.limitations.length > 0 ? [] : [issue(['limitations'], 'required', 'give at least one --limitation')]),
+        ],
+      },
+    );
+  }
+  return model;
+}
+
+/** `cairn train` */
+export async function trainCommand(io: CliIO, options: TrainCommandOptions): Promise<void> {
+  const causal = causalPipelines.find((p) => p.id === options.pipeline);
+  const pipeline = pipelines.find((p) => p.id === options.pipeline);
+  if (!pipeline && !causal) {
+    const available = [...pipelines, ...causalPipelines].map((p) => p.id).join(', ');
+    throw new CairnError('invalid_argument', `--pipeline: no pipeline '${options.pipeline}' (available: ${available})`);
+  }
+  if (causal ? !options.treatment || !options.outcome : !options.target) {
+    throw new CairnError(
+      'invalid_argument',
+      causal ? `--pipeline ${causal.id} needs --treatment and --outcome` : '--target is required (e.g. --target "num > 0")',
     );
   }
   const read = async (path: string, what: string) => {
@@ -146,52 +192,48 @@ export async function trainCommand(io: CliIO, options: TrainCommandOptions): Pro
     if (!m) throw new CairnError('invalid_argument', `--missing-in: '${spec}' is not COLUMN:VALUE[,VALUE]`);
     columnMissing[(m[1] as string).trim()] = (m[2] as string).split(',').map((s) => s.trim());
   }
-  const { target, positive } = parseTarget(options.target);
-  const csvOptions = {
-    target,
-    ...(positive ? { positive } : {}),
-    ...(options.missing !== undefined ? { missing: options.missing.split(',').map((s) => s.trim()) } : {}),
+  const commonCsv = {
+    ...(options.missing !== undefined ? { missing: options.missing.split(',').map((x) => x.trim()) } : {}),
     ...(Object.keys(columnMissing).length > 0 ? { columnMissing } : {}),
     ...(options.exclude
       ? {
           exclude: options.exclude
             .split(',')
-            .map((s) => s.trim())
+            .map((x) => x.trim())
             .filter(Boolean),
         }
       : {}),
     ...(schema ? { schema } : {}),
   };
+  const model = await describeModel(io, options);
+  const params = options.params ? await readJson(io, options.params, '--params') : undefined;
+  if (causal) {
+    const data = await readCausalCsv(await read(options.data, '--data'), {
+      ...commonCsv,
+      treatment: options.treatment as string,
+      outcome: options.outcome as string,
+      ...(options.treated ? { treated: options.treated } : {}),
+      ...(options.columns ? { columns: options.columns.split(',').map((c) => c.trim()) } : {}),
+      ...(options.missingOutcome ? { missingOutcome: options.missingOutcome } : {}),
+      name: basename(options.data),
+    });
+    io.stderr.write(`train: ${causal.id} on ${basename(options.data)}\n`);
+    const result = await runCausalPipeline(
+      causal.id,
+      { data, model, ...(params !== undefined ? { params } : {}) },
+      // Warnings are printed once, in the summary's Warnings section.
+      { runtime: nodeRuntime, seed: options.seed },
+    );
+    await writeBundleFiles(resolve(io.cwd, options.out), result.files, { overwrite: options.force ?? false });
+    io.stdout.write(`${formatCausalSummary(result)}\nWrote ${options.out}.\n`);
+    return;
+  }
+  const { target, positive } = parseTarget(options.target as string);
+  const csvOptions = { target, ...(positive ? { positive } : {}), ...commonCsv };
   const data = await readCsv(await read(options.data, '--data'), { ...csvOptions, name: basename(options.data) });
   const testData = options.test
     ? await readCsv(await read(options.test, '--test'), { ...csvOptions, template: data, name: basename(options.test) })
     : undefined;
-
-  const card = (options.card ? await readJson(io, options.card, '--card') : {}) as Partial<ModelDescription>;
-  const id = options.id ?? card.id ?? basename(resolve(io.cwd, options.out)).replace(/\.cairn$/, '');
-  const model: ModelDescription = {
-    ...card,
-    id,
-    name: options.name ?? card.name ?? id,
-    ...((options.modelVersion ?? card.version) ? { version: options.modelVersion ?? card.version } : {}),
-    intendedUse: options.intendedUse ?? card.intendedUse ?? '',
-    limitations: options.limitation ?? card.limitations ?? [],
-  };
-  if (!model.intendedUse || model.limitations.length === 0) {
-    throw new CairnError(
-      'invalid_argument',
-      'a model needs its intended use and at least one limitation: give --intended-use and --limitation, or a --card file',
-      {
-        issues: [
-          ...(model.intendedUse
-            ? []
-            : [issue(['intendedUse'], 'required', 'give --intended-use (who uses the model, for whom, for what decision)')]),
-          ...(model.limitations.length > 0 ? [] : [issue(['limitations'], 'required', 'give at least one --limitation')]),
-        ],
-      },
-    );
-  }
-  const params = options.params ? await readJson(io, options.params, '--params') : undefined;
 
   const showBar = options.progress ?? Boolean(io.stderr.isTTY);
   const bar = showBar
@@ -205,7 +247,7 @@ export async function trainCommand(io: CliIO, options: TrainCommandOptions): Pro
   let result: PipelineResult;
   try {
     result = await runPipeline(
-      pipeline.id,
+      options.pipeline,
       {
         data,
         ...(testData ? { testData } : {}),
@@ -248,7 +290,7 @@ export async function trainCommand(io: CliIO, options: TrainCommandOptions): Pro
   await writeBundleFiles(resolve(io.cwd, options.out), result.files, { overwrite: options.force ?? false });
   const r = result.report;
   io.stdout.write(
-    `Trained ${pipeline.label} '${result.manifest.id}' ${result.manifest.version} on ${r.rows} rows (${data.source?.name ?? options.data}); wrote ${options.out}.\n\n`,
+    `Trained ${pipeline?.label} '${result.manifest.id}' ${result.manifest.version} on ${r.rows} rows (${data.source?.name ?? options.data}); wrote ${options.out}.\n\n`,
   );
   io.stdout.write(`${metricsTable(result)}\n`);
   if (result.search)
