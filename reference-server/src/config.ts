@@ -217,8 +217,10 @@ export class ConfigError extends Error {
   }
 }
 
-/** The repository root (two levels above this file in src/ and in dist/). */
-export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+/** The reference-server folder (one level above this file, in src/ and in dist/ alike). */
+export const SERVER_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
+/** The repository root. */
+export const REPO_ROOT = resolve(SERVER_ROOT, '..');
 
 /**
  * Reads and validates the configuration from environment variables; throws {@link ConfigError}

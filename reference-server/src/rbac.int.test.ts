@@ -1,5 +1,6 @@
 // The RBAC matrix: every route of the server, called as anonymous, pending, clinician, data scientist and admin.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AuthProvider, startAuthProvider } from './__fixtures__/auth-provider.js';
 import { heartArchive } from './__fixtures__/bundles.js';
 import type { Client } from './__fixtures__/client.js';
 import { startTestServer, type TestServer } from './__fixtures__/server.js';
@@ -56,6 +57,36 @@ const MATRIX: Record<string, Access> = {
   'GET /api/v1/training-runs/:id': 'training',
   'POST /api/v1/training-runs/:id/cancel': 'training',
   'GET /api/v1/training-runs/:id/events': 'training',
+  'GET /api/v1/models/:id/fhir/patients/:patientId': 'predict',
+  'GET /api/v1/smart/context': 'predict',
+  'GET /cds-services': 'public',
+  'POST /cds-services/:id': 'public',
+  'POST /cds-services/:id/feedback': 'public',
+  'GET /auth/oidc/login': 'public',
+  'GET /auth/oidc/callback': 'public',
+  'GET /smart/launch': 'predict',
+  'GET /smart/callback': 'predict',
+  'GET /': 'public',
+  'GET /login': 'public',
+  'POST /login': 'public',
+  'GET /register': 'public',
+  'POST /register': 'public',
+  'POST /logout': 'authenticated',
+  'GET /account': 'authenticated',
+  'POST /account/password': 'authenticated',
+  'GET /predict': 'predict',
+  'GET /result': 'predict',
+  'GET /models': 'models:read',
+  'GET /models/:id': 'models:read',
+  'GET /manage': 'models:manage',
+  'GET /train': 'training',
+  'GET /train/:id': 'training',
+  'GET /admin': 'admin',
+  'GET /audit': 'audit',
+  'GET /monitoring': 'monitoring',
+  'GET /monitoring/:id': 'monitoring',
+  'GET /static/*': 'public',
+  'GET /widgets/*': 'public',
 };
 
 type Who = 'anonymous' | 'pending' | 'clinician' | 'data_scientist' | 'admin';
@@ -73,21 +104,33 @@ function expected(access: Access, who: Who): 'unauthenticated' | 'forbidden' | '
 // Parameters that reach the handler without changing anything (unknown ids give 404, empty bodies 400).
 const UNKNOWN_UUID = '00000000-0000-4000-8000-000000000000';
 function concrete(url: string): string {
+  if (url === '/smart/launch') return `/smart/launch?iss=${encodeURIComponent(provider.issuer)}&launch=abc`;
   return url
+    .replace(':patientId', 'patient-1')
     .replace(':version', '9.9.9')
     .replace(/\/users\/:id/, `/users/${UNKNOWN_UUID}`)
     .replace(/\/tokens\/:id/, `/tokens/${UNKNOWN_UUID}`)
     .replace(/\/training-runs\/:id/, `/training-runs/${UNKNOWN_UUID}`)
     .replace(/\/models\/:id\/(archive|restore)/, '/models/no-such-model/$1')
     .replace(':id', 'heart-rbac')
-    .replace('*', 'index.css');
+    .replace('/widgets/*', '/widgets/cairn-widget.js')
+    .replace('*', 'app.css');
 }
 
 let t: TestServer;
+let provider: AuthProvider;
 const clients = {} as Record<Exclude<Who, 'anonymous'>, () => Promise<Client>>;
 
 beforeAll(async () => {
-  t = await startTestServer({ RATE_LIMIT_LOGIN_PER_MINUTE: '1000', RATE_LIMIT_REGISTER_PER_HOUR: '1000' });
+  provider = await startAuthProvider('cairn-rbac');
+  t = await startTestServer({
+    RATE_LIMIT_LOGIN_PER_MINUTE: '1000',
+    RATE_LIMIT_REGISTER_PER_HOUR: '1000',
+    OIDC_ISSUER: provider.issuer,
+    OIDC_CLIENT_ID: 'cairn-rbac',
+    SMART_CLIENT_ID: 'cairn-rbac',
+    SMART_ALLOWED_ISSUERS: provider.issuer,
+  });
   const admin = await t.admin();
   const form = new FormData();
   form.append('bundle', new Blob([await heartArchive('heart-rbac', '1.0.0')]), 'm.cairn');
@@ -104,7 +147,10 @@ beforeAll(async () => {
     };
   }
 });
-afterAll(async () => t?.close());
+afterAll(async () => {
+  await t?.close();
+  await provider?.close();
+});
 
 describe('RBAC matrix', () => {
   it('has an expected access rule for every route, matching what the route declares', () => {
@@ -128,7 +174,9 @@ describe('RBAC matrix', () => {
       }
       const r = await client.request(method, concrete(url), method === 'GET' || method === 'DELETE' ? {} : { json: {} });
       const want = expected(access, who);
-      const got = r.status === 401 ? 'unauthenticated' : r.status === 403 && !/CSRF/.test(r.text) ? 'forbidden' : 'allowed';
+      // Pages answer an anonymous caller with a redirect to the sign-in page instead of a 401.
+      const toLogin = access !== 'public' && r.status === 303 && (r.headers.get('location') ?? '').startsWith('/login?next=');
+      const got = r.status === 401 || toLogin ? 'unauthenticated' : r.status === 403 && !/CSRF/.test(r.text) ? 'forbidden' : 'allowed';
       expect(got, `${route} as ${who}: ${r.status} ${r.text.slice(0, 200)}`).toBe(want);
       expect(r.status, `${route} as ${who}`).toBeLessThan(500);
     }

@@ -29,7 +29,17 @@ describe.skipIf(!baseUrl)(`two instances on one PostgreSQL${skip ? ` (skipped: $
       TRAINING_CONCURRENCY: '1',
     };
     // Both start at once on an empty database: migrations and the first admin must not collide.
-    [a, b] = await Promise.all([startServerProcess({ ...env, INSTANCE_ID: 'a' }), startServerProcess({ ...env, INSTANCE_ID: 'b' })]);
+    const started = await Promise.allSettled([
+      startServerProcess({ ...env, INSTANCE_ID: 'a' }),
+      startServerProcess({ ...env, INSTANCE_ID: 'b' }),
+    ]);
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) {
+      // Stop whichever did start, so no server outlives the test.
+      await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    [a, b] = started.map((s) => (s as PromiseFulfilledResult<ServerProcess>).value) as [ServerProcess, ServerProcess];
     db = new pg.Client({ connectionString: url });
     await db.connect();
   }, 180_000);

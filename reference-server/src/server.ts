@@ -11,14 +11,20 @@ import { migrate } from './db/migrations.js';
 import { createWriter } from './db/writer.js';
 import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
+import { serveStatic } from './http/static.js';
 import { startJobs } from './jobs/jobs.js';
 import { createModelRegistry } from './models/registry.js';
 import { createMonitoringAggregator } from './monitoring/aggregator.js';
+import { appPages } from './pages/app-pages.js';
+import { authPages } from './pages/auth-pages.js';
+import { errorPage } from './pages/layout.js';
 import { accountRoutes } from './routes/accounts.js';
 import { auditRoutes } from './routes/audit.js';
+import { fhirRoutes } from './routes/fhir.js';
 import { healthRoutes } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
 import { monitoringRoutes } from './routes/monitoring.js';
+import { ssoRoutes } from './routes/sso.js';
 import { trainingRoutes } from './routes/training.js';
 import { installExamples } from './seed.js';
 import { createSettings } from './settings.js';
@@ -50,7 +56,7 @@ export interface StartOptions {
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<CairnServer> {
   const state = { shuttingDown: false, onShutdown: [] as Array<() => void> };
   const ctx = { config, state, metrics: createMetrics() } as { -readonly [K in keyof ServerContext]: ServerContext[K] };
-  const { app, route } = await createApp(ctx);
+  const { app, route } = await createApp(ctx, { renderErrorPage: errorPage });
   ctx.log = app.log;
   const onError = (error: unknown) => app.log.error({ err: error }, 'background task failed');
 
@@ -93,6 +99,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     modelRoutes(route, ctx);
     monitoringRoutes(route, ctx);
     trainingRoutes(route, ctx);
+    fhirRoutes(route, ctx);
+    ssoRoutes(route, ctx);
+    authPages(route, ctx);
+    appPages(route, ctx);
+    const { widgets } = await serveStatic(app);
+    if (!widgets) app.log.warn('the web components are not built: pages need them (npm run build -w @cairn/web-components)');
 
     let adminPassword: string | undefined;
     const password = config.admin.password ?? generatePassword();

@@ -358,19 +358,19 @@ export function apiSuite(start: () => Promise<TestServer>): void {
         [
           'wrong type',
           { body: JSON.stringify({ inputs: { ...PATIENT, age: 'sixty' } }), headers: { 'content-type': 'application/json' } },
-          400,
+          422,
           'age',
         ],
         [
           'unknown feature',
           { body: JSON.stringify({ inputs: { ...PATIENT, weight: 80 } }), headers: { 'content-type': 'application/json' } },
-          400,
+          422,
           'weight',
         ],
         [
           'out of limits',
           { body: JSON.stringify({ inputs: { ...PATIENT, cp: 9 } }), headers: { 'content-type': 'application/json' } },
-          400,
+          422,
           'cp',
         ],
       ];
@@ -391,7 +391,7 @@ export function apiSuite(start: () => Promise<TestServer>): void {
       const missing = { ...PATIENT } as Record<string, unknown>;
       delete missing.age;
       const r = await clinician.post('/api/v1/models/heart-test/predict', { inputs: missing });
-      expect(r.status).toBe(400);
+      expect(r.status).toBe(422);
       expect(r.body.issues[0]).toMatchObject({ field: 'age', rule: 'required' });
       expect((await t.client().get('/healthz')).status).toBe(200);
     });

@@ -50,6 +50,7 @@ export const AUDIT_ACTIONS = [
   'predict.batch',
   'report',
   'fhir.read',
+  'smart.launch',
   'training.create',
   'training.start',
   'training.succeed',

@@ -283,7 +283,7 @@ export async function createApp(
     else request.log.info({ reqId: request.id, code: problem.code, status: problem.status }, 'request refused');
     if (error instanceof HttpError) reply.headers(error.headers);
     if (request.routeOptions.config?.page && options.renderErrorPage) {
-      if (problem.status === 401) {
+      if (error instanceof HttpError && error.signIn) {
         return reply.redirect(`/login?next=${encodeURIComponent(request.url)}`, 303);
       }
       return reply.code(problem.status).type('text/html; charset=utf-8').send(options.renderErrorPage(request, problem));

@@ -9,6 +9,8 @@ export class HttpError extends Error {
   readonly code: ServerErrorCode | CairnErrorCode;
   readonly issues: readonly Issue[];
   readonly headers: Readonly<Record<string, string>>;
+  /** The caller is not signed in (pages redirect to the sign-in page). */
+  signIn = false;
 
   constructor(
     status: number,
@@ -25,9 +27,12 @@ export class HttpError extends Error {
   }
 }
 
-/** 401: no or bad credentials. */
-export const unauthorized = (message = 'Sign in first: this needs an authenticated session or API token') =>
-  new HttpError(401, 'unauthorized', message);
+/** 401: no credentials (pages answer it with a redirect to the sign-in page). */
+export const unauthorized = (message = 'Sign in first: this needs an authenticated session or API token') => {
+  const e = new HttpError(401, 'unauthorized', message);
+  e.signIn = true;
+  return e;
+};
 /** 403: authenticated, not allowed. */
 export const forbidden = (message: string) => new HttpError(403, 'forbidden', message);
 /** 404 for a named thing. */
@@ -40,7 +45,7 @@ export const badRequest = (message: string, path: readonly (string | number)[] =
   new HttpError(400, 'invalid_input', message, { issues: [issue(path, rule, message)] });
 
 const STATUS_BY_CODE: Record<CairnErrorCode, number> = {
-  invalid_input: 400,
+  invalid_input: 422,
   invalid_argument: 400,
   invalid_manifest: 422,
   invalid_bundle: 422,

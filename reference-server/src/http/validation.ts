@@ -1,6 +1,7 @@
-import { CairnError, type Issue, issue } from '@cairn/core';
+import { type Issue, issue } from '@cairn/core';
 import type { FastifySchemaCompiler } from 'fastify';
 import { z } from 'zod';
+import { HttpError } from './problem.js';
 
 const zodOf = new WeakMap<object, z.ZodType>();
 
@@ -23,15 +24,18 @@ export function zodIssues(error: z.ZodError, prefix: readonly (string | number)[
   );
 }
 
-/** The `invalid_input` error for failed zod validation, listing every issue. */
-export function validationError(error: z.ZodError, prefix: readonly (string | number)[]): CairnError {
+/**
+ * The 400 `invalid_input` error for a request that breaks its schema, listing every issue. (A
+ * well-formed request whose patient values fail the model's validation is a 422 instead.)
+ */
+export function validationError(error: z.ZodError, prefix: readonly (string | number)[]): HttpError {
   const issues = zodIssues(error, prefix);
   const shown = issues
     .slice(0, 3)
     .map((i) => `${i.path.join('.')}: ${i.message}`)
     .join('; ');
   const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : '';
-  return new CairnError('invalid_input', `Invalid request: ${shown}${more}`, { issues });
+  return new HttpError(400, 'invalid_input', `Invalid request: ${shown}${more}`, { issues });
 }
 
 /** Parses a value with a zod schema, throwing `invalid_input` with every issue. */

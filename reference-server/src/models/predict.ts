@@ -13,8 +13,9 @@ export interface PredictResponse {
 }
 
 /** Scores and explains one patient. */
-export async function predictAndExplain(model: LoadedModel, inputs: unknown): Promise<PredictResponse> {
+export async function predictAndExplain(model: LoadedModel, inputs: unknown, explain = true): Promise<PredictResponse> {
   const prediction = await model.predictor.predict(inputs);
+  if (!explain) return { prediction, explanation: null, narrative: null, explanationUnavailable: 'not requested' };
   if (!model.explainer) {
     return { prediction, explanation: null, narrative: null, explanationUnavailable: model.explainerError ?? 'unavailable' };
   }
@@ -33,11 +34,12 @@ export async function predictAudited(
   actor: Actor,
   action: 'predict' | 'report' | 'cds.predict' = 'predict',
   details: Record<string, unknown> = {},
+  explain = true,
 ): Promise<PredictResponse> {
   const started = performance.now();
   let result: PredictResponse;
   try {
-    result = await predictAndExplain(model, inputs);
+    result = await predictAndExplain(model, inputs, explain);
   } catch (error) {
     ctx.metrics.predictions.inc({ model: model.id, version: model.version, outcome: 'refused' });
     await ctx.writer.audit({

@@ -66,13 +66,15 @@ function where(q: AuditQuery): { sql: string; params: unknown[] } {
   return { sql: parts.length ? `where ${parts.join(' and ')}` : '', params };
 }
 
-async function page(ctx: ServerContext, q: AuditQuery): Promise<AuditRow[]> {
+/** One page of audit rows matching the filters, newest first. */
+export async function auditPage(ctx: ServerContext, q: AuditQuery): Promise<AuditRow[]> {
   const w = where(q);
   const { rows } = await ctx.db.query<AuditRow>(`select * from audit_log ${w.sql} order by id desc limit ${Number(q.limit)}`, w.params);
   return rows;
 }
 
-const view = (r: AuditRow) => ({
+/** An audit record as the API shows it. */
+export const auditView = (r: AuditRow) => ({
   id: Number(r.id),
   at: new Date(r.at).toISOString(),
   actorId: r.actor_id,
@@ -128,9 +130,9 @@ export function auditRoutes(route: Route, ctx: ServerContext): void {
     tags: ['audit'],
     query: auditQuery,
     handler: async (request) => {
-      const rows = await page(ctx, request.query);
+      const rows = await auditPage(ctx, request.query);
       return {
-        records: rows.map(view),
+        records: rows.map(auditView),
         next: rows.length === request.query.limit ? Number(rows[rows.length - 1]?.id) : null,
         actions: AUDIT_ACTIONS,
       };
@@ -152,13 +154,13 @@ export function auditRoutes(route: Route, ctx: ServerContext): void {
       async function* lines(): AsyncGenerator<string> {
         yield `${CSV_COLUMNS.join(',')}\n`;
         while (!done) {
-          const rows = await page(ctx, { ...q, limit: 1000, ...(before ? { before } : {}) });
+          const rows = await auditPage(ctx, { ...q, limit: 1000, ...(before ? { before } : {}) });
           if (rows.length < 1000) done = true;
           before = Number(rows[rows.length - 1]?.id);
           if (rows.length === 0) break;
           yield rows
             .map((r) => {
-              const v = view(r) as Record<string, unknown>;
+              const v = auditView(r) as Record<string, unknown>;
               return `${CSV_COLUMNS.map((c) => csvCell(v[c])).join(',')}\n`;
             })
             .join('');

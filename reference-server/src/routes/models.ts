@@ -19,12 +19,16 @@ const idParams = z.strictObject({ id: modelId });
 const versionParams = z.strictObject({ id: modelId, version });
 const versionQuery = z.strictObject({ version: version.optional() });
 const inputsSchema = z.record(z.string(), z.unknown());
-export const predictBody = z.strictObject({ inputs: inputsSchema });
+export const predictBody = z.strictObject({
+  inputs: inputsSchema,
+  /** Ask for the explanation (the widget's contract). @defaultValue true */
+  explain: z.boolean().optional(),
+});
 
 const summaries = new Map<string, Promise<PopulationSummary | null>>();
 
 /** SHAP summary of a version: from the bundle's model card when training recorded it, else computed over reference rows once. */
-async function shapSummary(model: LoadedModel): Promise<PopulationSummary | null> {
+export async function shapSummaryOf(model: LoadedModel): Promise<PopulationSummary | null> {
   const card = model.bundle.manifest.modelCard as { plots?: { shapSummary?: PopulationSummary } } | undefined;
   if (card?.plots?.shapSummary) return card.plots.shapSummary;
   const key = `${model.id}@${model.version}`;
@@ -92,7 +96,13 @@ export function modelRoutes(route: Route, ctx: ServerContext): void {
       const model = await ctx.models.get(request.params.id);
       if (model.status === 'archived' && !can(principalOf(request), 'models:manage')) throw notFound(`Model '${model.id}'`);
       const m = await ctx.models.manifest(model.id, request.query.version);
-      return { model, version: m.version, manifest: m.manifest };
+      const loaded = await ctx.models.load(model.id, m.version);
+      return {
+        model,
+        version: m.version,
+        manifest: m.manifest,
+        ...(loaded.bundle.fhirMapping !== undefined ? { fhirMapping: loaded.bundle.fhirMapping } : {}),
+      };
     },
   });
 
@@ -136,7 +146,7 @@ export function modelRoutes(route: Route, ctx: ServerContext): void {
         roc: card.plots?.roc ?? null,
         pr: card.plots?.pr ?? null,
         calibration: card.plots?.calibration ?? null,
-        shapSummary: await shapSummary(model),
+        shapSummary: await shapSummaryOf(model),
       };
     },
   });
@@ -256,7 +266,7 @@ export function modelRoutes(route: Route, ctx: ServerContext): void {
     rateLimit: { group: 'predict', max: ctx.config.rateLimits.predictPerMinute, windowMs: 60_000, per: 'principal' },
     handler: async (request) => {
       const model = await ctx.models.active(request.params.id);
-      const result = await predictAudited(ctx, model, request.body.inputs, actorOf(request));
+      const result = await predictAudited(ctx, model, request.body.inputs, actorOf(request), 'predict', {}, request.body.explain ?? true);
       const p = request.principal;
       if (p?.kind === 'session' && p.sessionHash) {
         // The result page may be opened only after a prediction: the session remembers that one was made (not its values).
