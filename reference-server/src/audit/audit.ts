@@ -69,10 +69,20 @@ export function hashInputs(key: string, inputs: unknown): string {
     .digest('hex');
 }
 
-/** Writes audit records in one statement, inside the caller's transaction. */
-export async function writeAudit(q: Queryable, entries: readonly AuditEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  const rows = entries.map((e) => ({
+/** The audit_log columns written by the server. */
+export const AUDIT_COLUMNS_SQL =
+  'at, actor_id, actor, actor_kind, action, outcome, target_type, target_id, model_id, model_version, inputs_hash, inputs, details, ip, request_id';
+
+/** A `jsonb_to_recordset` over audit rows given as the JSON parameter `param`. */
+export function auditRecordsetSql(param: string): string {
+  return `jsonb_to_recordset(${param}::jsonb) as x(at timestamptz, actor_id uuid, actor text, actor_kind text, action text, outcome text,
+       target_type text, target_id text, model_id text, model_version text, inputs_hash text, inputs jsonb, details jsonb, ip text,
+       request_id text)`;
+}
+
+/** Audit entries as rows of the JSON parameter of {@link auditRecordsetSql}. */
+export function auditRows(entries: readonly AuditEntry[]): Array<Record<string, unknown>> {
+  return entries.map((e) => ({
     at: (e.at ?? new Date()).toISOString(),
     actor_id: e.actorId,
     actor: e.actor,
@@ -89,14 +99,12 @@ export async function writeAudit(q: Queryable, entries: readonly AuditEntry[]): 
     ip: e.ip ?? null,
     request_id: e.requestId ?? null,
   }));
-  await q.query(
-    `insert into audit_log (at, actor_id, actor, actor_kind, action, outcome, target_type, target_id, model_id, model_version,
-       inputs_hash, inputs, details, ip, request_id)
-     select at, actor_id, actor, actor_kind, action, outcome, target_type, target_id, model_id, model_version,
-       inputs_hash, inputs, details, ip, request_id
-     from jsonb_to_recordset($1::jsonb) as x(at timestamptz, actor_id uuid, actor text, actor_kind text, action text, outcome text,
-       target_type text, target_id text, model_id text, model_version text, inputs_hash text, inputs jsonb, details jsonb, ip text,
-       request_id text)`,
-    [JSON.stringify(rows)],
-  );
+}
+
+/** Writes audit records in one statement, inside the caller's transaction. */
+export async function writeAudit(q: Queryable, entries: readonly AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await q.query(`insert into audit_log (${AUDIT_COLUMNS_SQL}) select ${AUDIT_COLUMNS_SQL} from ${auditRecordsetSql('$1')}`, [
+    JSON.stringify(auditRows(entries)),
+  ]);
 }
