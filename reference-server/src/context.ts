@@ -6,6 +6,7 @@ import type { Database } from './db/database.js';
 import type { EventBus } from './db/events.js';
 import type { Writer } from './db/writer.js';
 import type { Metrics } from './http/metrics.js';
+import type { BatchJobs } from './jobs/batch.js';
 import type { Jobs } from './jobs/jobs.js';
 import type { Actor, ModelRegistry } from './models/registry.js';
 import type { MonitoringAggregator } from './monitoring/aggregator.js';
@@ -26,6 +27,7 @@ export interface ServerContext {
   readonly metrics: Metrics;
   readonly log: FastifyBaseLogger;
   readonly training: TrainingService;
+  readonly batches: BatchJobs;
   /** Process state: set when shutdown begins; long-lived responses (event streams) register to end then. */
   readonly state: { shuttingDown: boolean; readonly onShutdown: Array<() => void> };
 }

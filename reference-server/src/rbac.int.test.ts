@@ -50,6 +50,9 @@ const MATRIX: Record<string, Access> = {
   'POST /api/v1/models/:id/predict': 'predict',
   'POST /api/v1/models/:id/report': 'predict',
   'POST /api/v1/models/:id/predict/batch': 'predict',
+  'POST /api/v1/models/:id/batch-jobs': 'predict',
+  'GET /api/v1/batch-jobs/:id': 'predict',
+  'GET /api/v1/batch-jobs/:id/result': 'predict',
   'GET /api/v1/models/:id/monitoring': 'monitoring',
   'GET /api/v1/pipelines': 'training',
   'POST /api/v1/training-runs': 'training',
@@ -111,6 +114,7 @@ function concrete(url: string): string {
     .replace(/\/users\/:id/, `/users/${UNKNOWN_UUID}`)
     .replace(/\/tokens\/:id/, `/tokens/${UNKNOWN_UUID}`)
     .replace(/\/training-runs\/:id/, `/training-runs/${UNKNOWN_UUID}`)
+    .replace(/\/batch-jobs\/:id/, `/batch-jobs/${UNKNOWN_UUID}`)
     .replace(/\/models\/:id\/(archive|restore)/, '/models/no-such-model/$1')
     .replace(':id', 'heart-rbac')
     .replace('/widgets/*', '/widgets/cairn-widget.js')

@@ -155,7 +155,7 @@ export async function trainExample(
   const data = await readCsv(csv, example.csv);
   const result = await runPipeline(
     'gbdt',
-    { data, model: { ...example.model, ...model }, params: { trees: 100, ...params }, bootstrap: 200 },
+    { data, model: { version: '1.0.0', ...example.model, ...model }, params: { trees: 100, ...params }, bootstrap: 200 },
     {
       runtime: nodeRuntime,
       seed: 1,

@@ -12,6 +12,7 @@ import { createWriter } from './db/writer.js';
 import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import { serveStatic } from './http/static.js';
+import { createBatchJobs } from './jobs/batch.js';
 import { startJobs } from './jobs/jobs.js';
 import { createModelRegistry } from './models/registry.js';
 import { createMonitoringAggregator } from './monitoring/aggregator.js';
@@ -92,6 +93,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     ctx.monitoring = createMonitoringAggregator(db, onError);
     ctx.jobs = await startJobs(db, onError);
     ctx.training = createTrainingService(ctx);
+    ctx.batches = createBatchJobs(ctx);
 
     healthRoutes(route, ctx);
     accountRoutes(route, ctx);
@@ -114,12 +116,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         (options.announce ?? ((m: string) => process.stdout.write(`${m}\n`)))(
           [
             '',
-            '┌──────────────────────────────────────────────────────────────┐',
-            '│ Cairn: first start. Administrator account created.            │',
-            `│   email:    ${config.admin.email.padEnd(49)}│`,
-            `│   password: ${password.padEnd(49)}│`,
-            '│ This password is shown once and must be changed on first use. │',
-            '└──────────────────────────────────────────────────────────────┘',
+            `┌${'─'.repeat(66)}┐`,
+            `│ ${'Cairn: first start. Administrator account created.'.padEnd(65)}│`,
+            `│ ${`  email:    ${config.admin.email}`.padEnd(65)}│`,
+            `│ ${`  password: ${password}`.padEnd(65)}│`,
+            `│ ${'This password is shown once and must be changed on first use.'.padEnd(65)}│`,
+            `└${'─'.repeat(66)}┘`,
             '',
           ].join('\n'),
         );
@@ -136,6 +138,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         await db.query('delete from sessions where expires_at < now()');
         await db.query('delete from auth_flows where expires_at < now()');
         await db.query('delete from cds_jti where expires_at < now()');
+        await db.query(
+          "update batch_jobs set result_csv = null where result_csv is not null and finished_at < now() - interval '24 hours'",
+        );
       })().catch(onError);
     }, 60_000);
     maintenance.unref();
@@ -143,6 +148,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
     await app.ready();
     await ctx.training.start();
+    await ctx.batches.start();
     let url: string | undefined;
     if (options.listen !== false) url = await app.listen({ port: config.port, host: config.host });
 

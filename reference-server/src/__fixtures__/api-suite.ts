@@ -447,6 +447,32 @@ export function apiSuite(start: () => Promise<TestServer>): void {
       expect((await clinician.post('/api/v1/models/heart-test/predict/batch', { rows: [] })).status).toBe(400);
     });
 
+    it('queues batch jobs that any instance runs, and keeps results to their owner', async () => {
+      const c = await t.user(['clinician']);
+      const queued = await c.post('/api/v1/models/heart-test/batch-jobs', { rows: [PATIENT, { ...PATIENT, age: 'x' }, PATIENT] });
+      expect(queued.status, queued.text).toBe(202);
+      const id = queued.body.job.id;
+      let job: any = queued.body.job;
+      for (let i = 0; i < 100 && !['succeeded', 'failed'].includes(job.status); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        job = (await c.get(`/api/v1/batch-jobs/${id}`)).body.job;
+      }
+      expect(job).toMatchObject({ status: 'succeeded', rows: 3, summary: { scored: 2, refused: 1 } });
+      const result = await c.get(`/api/v1/batch-jobs/${id}/result`);
+      expect(result.headers.get('content-type')).toContain('text/csv');
+      expect(result.text.trim().split('\n')).toHaveLength(4);
+      expect((await clinician.get(`/api/v1/batch-jobs/${id}`)).status).toBe(404);
+      expect((await admin.get(`/api/v1/batch-jobs/${id}/result`)).status).toBe(200);
+      const audit = await admin.get(`/api/v1/audit?action=batch`);
+      expect(
+        audit.body.records
+          .filter((r: any) => r.targetId === id)
+          .map((r: any) => r.action)
+          .sort(),
+      ).toEqual(['batch.create', 'batch.finish']);
+      expect((await c.post('/api/v1/models/heart-test/batch-jobs', { rows: [] })).status).toBe(400);
+    });
+
     it('rate-limits predictions per principal, across requests', async () => {
       const c = await t.user(['clinician']);
       let limited: any;

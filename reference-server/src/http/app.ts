@@ -276,11 +276,7 @@ export async function createApp(
     ctx.metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     // One line per request: no query string, no body, no headers (they can hold patient identifiers).
     request.log.info(
-      {
-        req: { id: request.id, method: request.method, route, user: request.principal?.userId },
-        res: { status: reply.statusCode },
-        ms: Math.round(reply.elapsedTime),
-      },
+      { method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime), user: request.principal?.userId },
       'request',
     );
   });

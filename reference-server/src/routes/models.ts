@@ -7,7 +7,7 @@ import { hashInputs } from '../audit/audit.js';
 import { can } from '../auth/access.js';
 import { actorOf, principalOf, type ServerContext } from '../context.js';
 import type { RouteDef } from '../http/app.js';
-import { badRequest, HttpError, notFound } from '../http/problem.js';
+import { badRequest, conflict, HttpError, notFound } from '../http/problem.js';
 import { predictAudited, reportOf } from '../models/predict.js';
 import type { LoadedModel } from '../models/registry.js';
 
@@ -67,6 +67,17 @@ export function parseCsvRecords(text: string, maxRows: number): Record<string, s
   if (parsed.data.length > maxRows)
     throw new HttpError(413, 'limit_exceeded', `The batch has ${parsed.data.length} rows; at most ${maxRows} are accepted`);
   return parsed.data;
+}
+
+/** The rows of a batch request: a CSV text body, or JSON `{ rows: [...] }`. */
+export function batchRows(body: unknown, maxRows: number): { rows: unknown[]; csvIn: boolean } {
+  if (typeof body === 'string') return { rows: parseCsvRecords(body, maxRows), csvIn: true };
+  const parsed = z.strictObject({ rows: z.array(inputsSchema).min(1, 'give at least one row') }).safeParse(body);
+  if (!parsed.success) throw badRequest(`Send { rows: [ {feature: value, …}, … ] }: ${parsed.error.issues[0]?.message}`, ['body', 'rows']);
+  if (parsed.data.rows.length > maxRows) {
+    throw new HttpError(413, 'limit_exceeded', `The batch has ${parsed.data.rows.length} rows; at most ${maxRows} are accepted`);
+  }
+  return { rows: parsed.data.rows, csvIn: false };
 }
 
 /** Models: list, detail, metrics, plots, features, uploads and lifecycle, prediction, batch prediction and reports. */
@@ -306,6 +317,64 @@ export function modelRoutes(route: Route, ctx: ServerContext): void {
 
   route({
     method: 'POST',
+    url: '/api/v1/models/:id/batch-jobs',
+    access: 'predict',
+    summary: 'Queue a batch prediction (CSV or JSON `{ rows }`): any instance runs it; fetch the CSV result when it has succeeded',
+    tags: ['predict'],
+    params: idParams,
+    bodyLimit: ctx.config.limits.csvBytes,
+    rateLimit: { group: 'predict', max: ctx.config.rateLimits.predictPerMinute, windowMs: 60_000, per: 'principal' },
+    openapi: { consumes: ['text/csv', 'application/json'] },
+    handler: async (request, reply) => {
+      const { rows, csvIn } = batchRows(request.body, ctx.config.limits.batchRows);
+      const [settings, key] = await Promise.all([ctx.settings.get(), ctx.settings.auditHashKey()]);
+      const job = await ctx.batches.create(
+        request.params.id,
+        rows,
+        { ...actorOf(request), actorId: principalOf(request).userId },
+        {
+          inputsHash: hashInputs(key, rows),
+          ...(settings.storePatientInputs ? { inputs: rows } : {}),
+          details: { format: csvIn ? 'csv' : 'json' },
+        },
+      );
+      return reply.code(202).header('location', `/api/v1/batch-jobs/${job.id}`).send({ job });
+    },
+  });
+
+  const jobParams = z.strictObject({ id: z.uuid('must be a batch job id (UUID)') });
+  route({
+    method: 'GET',
+    url: '/api/v1/batch-jobs/:id',
+    access: 'predict',
+    summary: 'A queued batch prediction: status and summary (your own; admins see all)',
+    tags: ['predict'],
+    params: jobParams,
+    handler: async (request) => {
+      const p = principalOf(request);
+      return { job: await ctx.batches.get(request.params.id, p.userId, can(p, 'admin')) };
+    },
+  });
+
+  route({
+    method: 'GET',
+    url: '/api/v1/batch-jobs/:id/result',
+    access: 'predict',
+    summary: 'The CSV result of a batch prediction (kept for 24 hours)',
+    tags: ['predict'],
+    params: jobParams,
+    handler: async (request, reply) => {
+      const p = principalOf(request);
+      const job = await ctx.batches.get(request.params.id, p.userId, can(p, 'admin'));
+      const csv = await ctx.batches.result(request.params.id, p.userId, can(p, 'admin'));
+      if (!csv) throw conflict(job.status === 'succeeded' ? 'The result has expired' : `The batch is ${job.status}: no result yet`);
+      reply.header('content-disposition', `attachment; filename="cairn-batch-${job.id}.csv"`);
+      return reply.type('text/csv; charset=utf-8').send(Buffer.from(csv));
+    },
+  });
+
+  route({
+    method: 'POST',
     url: '/api/v1/models/:id/predict/batch',
     access: 'predict',
     summary: 'Predict many patients: a CSV (text/csv, header of feature names) or JSON `{ rows: [...] }`; streamed back as CSV or NDJSON',
@@ -319,25 +388,7 @@ export function modelRoutes(route: Route, ctx: ServerContext): void {
     openapi: { consumes: ['text/csv', 'application/json'] },
     handler: async (request, reply) => {
       const model = await ctx.models.active(request.params.id);
-      let rows: unknown[];
-      let csvIn: boolean;
-      if (typeof request.body === 'string') {
-        rows = parseCsvRecords(request.body, ctx.config.limits.batchRows);
-        csvIn = true;
-      } else {
-        const parsed = z.strictObject({ rows: z.array(inputsSchema).min(1, 'give at least one row') }).safeParse(request.body);
-        if (!parsed.success)
-          throw badRequest(`Send { rows: [ {feature: value, …}, … ] }: ${parsed.error.issues[0]?.message}`, ['body', 'rows']);
-        rows = parsed.data.rows;
-        if (rows.length > ctx.config.limits.batchRows) {
-          throw new HttpError(
-            413,
-            'limit_exceeded',
-            `The batch has ${rows.length} rows; at most ${ctx.config.limits.batchRows} are accepted`,
-          );
-        }
-        csvIn = false;
-      }
+      const { rows, csvIn } = batchRows(request.body, ctx.config.limits.batchRows);
       const accept = request.headers.accept ?? '';
       const csvOut = accept.includes('text/csv') ? true : accept.includes('application/x-ndjson') ? false : csvIn;
       const [settings, key] = await Promise.all([ctx.settings.get(), ctx.settings.auditHashKey()]);
