@@ -31,7 +31,8 @@ async function freePort(): Promise<number> {
 /** Spawns `src/main.ts` with the given environment and waits until /readyz answers. */
 export async function startServerProcess(env: Record<string, string>, timeoutMs = 90_000): Promise<ServerProcess> {
   const port = await freePort();
-  const dataDir = await mkdtemp(join(tmpdir(), 'cairn-proc-'));
+  const ownDir = env.DATA_DIR === undefined;
+  const dataDir = env.DATA_DIR ?? (await mkdtemp(join(tmpdir(), 'cairn-proc-')));
   const child = spawn(TSX, ['--conditions=@cairn/source', 'src/main.ts'], {
     cwd: SERVER_DIR,
     env: {
@@ -57,7 +58,10 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
   const url = `http://127.0.0.1:${port}`;
   const started = Date.now();
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out}`);
+    if (child.exitCode !== null) {
+      if (ownDir) await rm(dataDir, { recursive: true, force: true });
+      throw new Error(`server exited with ${child.exitCode}:\n${out}`);
+    }
     try {
       const r = await fetch(`${url}/readyz`);
       if (r.status === 200) break;
@@ -66,6 +70,7 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
     }
     if (Date.now() - started > timeoutMs) {
       child.kill('SIGKILL');
+      if (ownDir) await rm(dataDir, { recursive: true, force: true });
       throw new Error(`server did not become ready in ${timeoutMs} ms:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 250));
@@ -75,11 +80,13 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
     child,
     output: () => out,
     async stop() {
-      if (child.exitCode !== null) return child.exitCode;
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-      child.kill('SIGTERM');
-      const code = await exited;
-      await rm(dataDir, { recursive: true, force: true });
+      let code = child.exitCode;
+      if (code === null) {
+        const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+        child.kill('SIGTERM');
+        code = await exited;
+      }
+      if (ownDir) await rm(dataDir, { recursive: true, force: true });
       return code;
     },
   };
