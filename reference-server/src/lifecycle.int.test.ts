@@ -112,6 +112,8 @@ describe('the server process', () => {
 
   it('reuses its data on the next start, and never logs patient values', async () => {
     server = await startServerProcess({ DATA_DIR: data, EXAMPLES: 'true', ADMIN_EMAIL: 'admin@example.org', LOG_LEVEL: 'debug' }, 180_000);
+    // A second process on the same data folder is refused (PGlite would be corrupted).
+    await expect(startServerProcess({ DATA_DIR: data, ADMIN_EMAIL: 'admin@example.org' }, 60_000)).rejects.toThrow(/another Cairn server/);
     expect(server.output()).not.toMatch(/password:/);
     expect(server.output()).not.toMatch(/example models installed/);
     const admin = new Client(server.url);

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import pg from 'pg';
 
@@ -31,12 +31,53 @@ export interface Database extends Queryable {
 // int8 and numeric come back as numbers: counts and ids here stay far below 2^53.
 const toNumber = (v: string) => Number(v);
 
+/**
+ * Takes the data folder for this process: PGlite has no locking of its own, and two processes
+ * writing one folder would corrupt it. A lock left by a process that no longer runs is taken over.
+ */
+async function lockFolder(dir: string): Promise<() => Promise<void>> {
+  const path = `${dir}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(path, String(process.pid), { flag: 'wx' });
+      return async () => {
+        await rm(path, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+      let alive = false;
+      try {
+        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
+          process.kill(pid, 0);
+          alive = true;
+        }
+      } catch {
+        alive = false;
+      }
+      if (alive) throw new Error(`another Cairn server (process ${pid}) is using ${dir}: stop it, or give this one another DATA_DIR`);
+      await rm(path, { force: true });
+    }
+  }
+  throw new Error(`could not lock ${dir}`);
+}
+
 /** Opens an embedded PGlite database (in memory when `dir` is undefined). */
 export async function openPglite(dir: string | undefined): Promise<Database> {
-  if (dir) await mkdir(dir, { recursive: true });
-  const db = await PGlite.create(dir, {
-    parsers: { [pgliteTypes.INT8]: toNumber, [pgliteTypes.NUMERIC]: toNumber },
-  });
+  let unlock = async () => {};
+  if (dir) {
+    await mkdir(dir, { recursive: true });
+    unlock = await lockFolder(dir);
+  }
+  let db: PGlite;
+  try {
+    db = await PGlite.create(dir, {
+      parsers: { [pgliteTypes.INT8]: toNumber, [pgliteTypes.NUMERIC]: toNumber },
+    });
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
   // PGlite is a single connection: transactions are serialised by PGlite itself, and a
   // session-level lock is held by "the" session, so the lock helper just runs the function.
   const exec = async (sql: string) => {
@@ -85,6 +126,7 @@ export async function openPglite(dir: string | undefined): Promise<Database> {
     },
     async close() {
       await db.close();
+      await unlock();
     },
   };
 }
