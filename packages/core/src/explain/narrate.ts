@@ -74,6 +74,19 @@ export interface NarrateOptions {
   minShare?: number;
 }
 
+const formatters = new Map<string, Intl.NumberFormat>();
+
+/** One formatter per locale and style: building an Intl.NumberFormat costs more than a narrative's arithmetic. */
+function numberFormat(locale: string, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = `${locale}|${JSON.stringify(options)}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat(locale, options);
+    formatters.set(key, f);
+  }
+  return f;
+}
+
 function fill(template: string, values: Record<string, string>): string {
   return template.replace(/\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole);
 }
@@ -84,7 +97,7 @@ function formatValue(c: Contribution, m: NarrativeMessages): string {
   if (typeof v === 'boolean') return v ? m.yes : m.no;
   if (c.valueLabel !== undefined) return c.valueLabel;
   if (typeof v === 'string') return v;
-  const text = new Intl.NumberFormat(m.locale, { maximumFractionDigits: Number.isInteger(v) ? 0 : 2 }).format(v);
+  const text = numberFormat(m.locale, { maximumFractionDigits: Number.isInteger(v) ? 0 : 2 }).format(v);
   if (!c.unit) return text;
   return fill(m.valueWithUnit, { value: text, unit: m.units[c.unit] ?? c.unit }).trim();
 }
@@ -123,9 +136,9 @@ export function narrate(explanation: Explanation, options: NarrateOptions = {}):
   const isValue = explanation.space === 'value';
   const words = isValue ? (m.effect ?? EFFECT_WORDING) : m;
   const intro = isValue
-    ? fill(words.intro, { value: new Intl.NumberFormat(m.locale, { maximumSignificantDigits: 3 }).format(explanation.output) })
+    ? fill(words.intro, { value: numberFormat(m.locale, { maximumSignificantDigits: 3 }).format(explanation.output) })
     : fill(m.intro, {
-        probability: new Intl.NumberFormat(m.locale, { style: 'percent', maximumFractionDigits: 1 }).format(explanation.probability),
+        probability: numberFormat(m.locale, { style: 'percent', maximumFractionDigits: 1 }).format(explanation.probability),
       });
   const sentences = [
     intro,
